@@ -1,0 +1,340 @@
+// Walks a parsed shell script the way bash would run it and collects what it runs, reads, writes and sends.
+// Anything that depends on run-time values Writ cannot know becomes an opaque exec action.
+import type { Action, CallEnvironment } from '../actions.js';
+import { resolvePath } from '../paths.js';
+import type { ShellParser, SyntaxNode } from './parse.js';
+import { evaluateWord, type Word } from './words.js';
+import { runInvocation } from './commands.js';
+
+/** What flows into a command's standard input. */
+export interface Stdin {
+  /** Known text (heredoc, here-string, or the static output of the previous pipeline stage). */
+  text?: string;
+  /** Comes from the network (`curl … |`). */
+  network: boolean;
+  /** A list of paths under this directory (`find DIR |`, `git ls-files |`). */
+  pathsUnder?: string;
+  /** Comes from a pipe or file whose content Writ does not know. */
+  piped: boolean;
+}
+
+export interface Invocation {
+  program: string;
+  args: Word[];
+  stdin: Stdin;
+  /** How the command was reached, outermost first (`sudo`, `bash -c`), for reason texts. */
+  chain: string[];
+}
+
+/** What a command prints, when Writ can know it without running anything. */
+export interface Output {
+  text?: string;
+  network: boolean;
+  pathsUnder?: string;
+}
+
+export interface ShellAnalysis {
+  actions: Action[];
+}
+
+const MAX_DEPTH = 8;
+const NO_STDIN: Stdin = { network: false, piped: false };
+
+export class ShellAnalyser {
+  readonly actions: Action[] = [];
+  cwd: string;
+  private readonly variables = new Map<string, string[] | undefined>();
+  private readonly networkNodes = new Set<number>();
+  private depth = 0;
+
+  constructor(
+    readonly parser: ShellParser,
+    readonly env: CallEnvironment,
+  ) {
+    this.cwd = env.cwd;
+    const known: Record<string, string> = {
+      HOME: env.home,
+      USER: env.osUser,
+      LOGNAME: env.osUser,
+      PWD: env.cwd,
+      TMPDIR: env.tempDirs[0] ?? '/tmp',
+      CLAUDE_PROJECT_DIR: env.projectDir,
+      ...env.variables,
+    };
+    for (const [name, value] of Object.entries(known)) this.variables.set(name, [value]);
+  }
+
+  /** Analyses a script, nested ones (`bash -c`, `eval`, here-docs fed to a shell) included. */
+  script(text: string, chain: string[]): Output {
+    if (this.depth >= MAX_DEPTH) {
+      this.opaque('script nested too deeply', chain);
+      return { network: false };
+    }
+    this.depth++;
+    try {
+      return this.parser.withTree(text, (root) => {
+        if (root.hasError) this.opaque(`shell syntax Writ cannot parse: ${excerpt(errorText(root))}`, chain);
+        return this.statements(root.namedChildren as SyntaxNode[], chain, NO_STDIN);
+      });
+    } finally {
+      this.depth--;
+    }
+  }
+
+  opaque(reason: string, chain: string[]): void {
+    const via = chain.join(' → ') || 'shell';
+    this.actions.push({ kind: 'exec', program: '?', args: [], line: '?', remoteCode: false, opaque: reason, via });
+  }
+
+  path(value: string): string {
+    return resolvePath(value, this.cwd, this.env.home);
+  }
+
+  setVariable(name: string, values: string[] | undefined): void {
+    this.variables.set(name, values);
+  }
+
+  wordFromText(text: string): Word {
+    return { values: [text], raw: text, glob: false, network: false };
+  }
+
+  isFromNetwork(node: SyntaxNode): boolean {
+    if (this.networkNodes.has(node.id)) return true;
+    return node.namedChildren.some((child) => child !== null && this.isFromNetwork(child));
+  }
+
+  private statements(nodes: SyntaxNode[], chain: string[], stdin: Stdin): Output {
+    let last: Output = { network: false };
+    for (const node of nodes) last = this.statement(node, chain, stdin);
+    return last;
+  }
+
+  private statement(node: SyntaxNode, chain: string[], stdin: Stdin): Output {
+    switch (node.type) {
+      case 'comment':
+        return { network: false };
+      case 'command':
+        return this.command(node, [], chain, stdin);
+      case 'redirected_statement': {
+        const body = node.childForFieldName('body');
+        const redirects = node.namedChildren.filter((child) => child !== body) as SyntaxNode[];
+        if (!body) return this.redirectsOnly(redirects, chain);
+        if (body.type === 'command') return this.command(body, redirects, chain, stdin);
+        const redirectedStdin = this.applyRedirects(redirects, chain, stdin);
+        return this.statement(body, chain, redirectedStdin);
+      }
+      case 'pipeline':
+        return this.pipeline(node, chain, stdin);
+      case 'variable_assignment':
+        this.assign(node);
+        return { network: false };
+      case 'variable_assignments':
+        for (const child of node.namedChildren) this.assign(child!);
+        return { network: false };
+      case 'declaration_command':
+        for (const child of node.namedChildren) {
+          if (child!.type === 'variable_assignment') this.assign(child!);
+        }
+        return { network: false };
+      case 'for_statement':
+        return this.forLoop(node, chain);
+      case 'function_definition':
+        // The body runs only when called; analyse it now so what it would do is seen.
+        return this.statements(node.namedChildren.slice(1) as SyntaxNode[], chain, stdin);
+      case 'negated_command':
+      case 'subshell':
+      case 'compound_statement':
+      case 'do_group':
+      case 'list':
+      case 'if_statement':
+      case 'elif_clause':
+      case 'else_clause':
+      case 'while_statement':
+      case 'case_statement':
+      case 'case_item':
+      case 'program': {
+        const savedCwd = this.cwd;
+        const output = this.statements(node.namedChildren as SyntaxNode[], chain, stdin);
+        if (node.type === 'subshell') this.cwd = savedCwd;
+        return output;
+      }
+      case 'test_command':
+      case 'c_style_for_statement':
+      case 'unset_command':
+        this.substitutions(node, chain);
+        return { network: false };
+      default:
+        this.substitutions(node, chain);
+        return { network: false };
+    }
+  }
+
+  private pipeline(node: SyntaxNode, chain: string[], stdin: Stdin): Output {
+    let input = stdin;
+    let output: Output = { network: false };
+    for (const stage of node.namedChildren) {
+      output = this.statement(stage!, chain, input);
+      input = { text: output.text, network: output.network, pathsUnder: output.pathsUnder, piped: true };
+    }
+    return output;
+  }
+
+  private forLoop(node: SyntaxNode, chain: string[]): Output {
+    const variable = node.childForFieldName('variable');
+    const values = node.childrenForFieldName('value') as SyntaxNode[];
+    const body = node.childForFieldName('body');
+    if (variable) {
+      const words = values.map((value) => this.word(value, chain));
+      const all = words.every((word) => word.values !== undefined) ? words.flatMap((word) => this.expandGlobValues(word)) : undefined;
+      this.variables.set(variable.text, values.length === 0 ? undefined : all);
+    }
+    return body ? this.statement(body, chain, NO_STDIN) : { network: false };
+  }
+
+  /** For a loop over a glob the loop variable takes each match; without matches, the pattern itself. */
+  private expandGlobValues(word: Word): string[] {
+    if (!word.glob) return word.values!;
+    return word.values!.flatMap((value) => {
+      const matches = this.env.expandGlob?.(this.path(value)) ?? [];
+      return matches.length > 0 ? matches : [value];
+    });
+  }
+
+  private assign(node: SyntaxNode): void {
+    const name = node.childForFieldName('name');
+    const value = node.childForFieldName('value');
+    if (!name) return;
+    if (!value) return void this.variables.set(name.text, ['']);
+    this.substitutions(value, []);
+    const word = value.type === 'array' ? undefined : evaluateWord(value, this.wordContext());
+    this.variables.set(name.text, word?.values && word.values.length === 1 ? word.values : undefined);
+  }
+
+  private command(node: SyntaxNode, redirects: SyntaxNode[], chain: string[], stdin: Stdin): Output {
+    const nameNode = node.childForFieldName('name');
+    const argNodes = node.childrenForFieldName('argument') as SyntaxNode[];
+    const assignments = node.namedChildren.filter((child) => child!.type === 'variable_assignment') as SyntaxNode[];
+    for (const assignment of assignments) {
+      const value = assignment.childForFieldName('value');
+      if (value) this.substitutions(value, chain);
+    }
+    const commandRedirects = node.namedChildren.filter((child) => child!.type.endsWith('_redirect')) as SyntaxNode[];
+    const input = this.applyRedirects([...commandRedirects, ...redirects], chain, stdin);
+    if (!nameNode) {
+      for (const assignment of assignments) this.assign(assignment);
+      return { network: false };
+    }
+    const name = this.word(nameNode, chain);
+    const args = argNodes.map((arg) => this.word(arg, chain));
+    if (name.values === undefined || name.values.length !== 1) {
+      this.opaque(`the program to run is only known at run time (${excerpt(name.raw)})`, chain);
+      return { network: false };
+    }
+    return runInvocation(this, { program: name.values[0]!, args, stdin: input, chain });
+  }
+
+  word(node: SyntaxNode, chain: string[]): Word {
+    this.substitutions(node, chain);
+    return { ...evaluateWord(node, this.wordContext()), network: this.isFromNetwork(node) };
+  }
+
+  private wordContext() {
+    return {
+      home: this.env.home,
+      variable: (name: string) => this.variables.get(name),
+      userHome: (user: string) => (user === this.env.osUser ? this.env.home : user === 'root' ? '/root' : `/home/${user}`),
+      substitute: (node: SyntaxNode) => this.substitutionOutputs.get(node.id),
+    };
+  }
+
+  private readonly substitutionOutputs = new Map<number, string>();
+  private readonly analysedSubstitutions = new Set<number>();
+
+  /** Runs every `$(…)` and backtick inside a node once, remembering static outputs and network origin. */
+  private substitutions(node: SyntaxNode, chain: string[]): void {
+    if (node.type === 'command_substitution' || node.type === 'process_substitution') {
+      if (this.analysedSubstitutions.has(node.id)) return;
+      this.analysedSubstitutions.add(node.id);
+      const savedCwd = this.cwd;
+      const output = this.statements(node.namedChildren as SyntaxNode[], chain, NO_STDIN);
+      this.cwd = savedCwd;
+      if (output.network) this.networkNodes.add(node.id);
+      if (output.text !== undefined && node.type === 'command_substitution') this.substitutionOutputs.set(node.id, output.text);
+      return;
+    }
+    if (node.type === 'heredoc_body' || node.type === 'string' || node.type === 'concatenation' || node.type.endsWith('expansion') || node.namedChildCount > 0) {
+      for (const child of node.namedChildren) this.substitutions(child!, chain);
+    }
+  }
+
+  private redirectsOnly(redirects: SyntaxNode[], chain: string[]): Output {
+    this.applyRedirects(redirects, chain, NO_STDIN);
+    return { network: false };
+  }
+
+  /** Records the files redirections read and write, and returns what stdin becomes. */
+  private applyRedirects(redirects: SyntaxNode[], chain: string[], stdin: Stdin): Stdin {
+    let input = stdin;
+    for (const redirect of redirects) {
+      if (redirect.type === 'heredoc_redirect') {
+        const body = redirect.namedChildren.find((child) => child!.type === 'heredoc_body');
+        const start = redirect.namedChildren.find((child) => child!.type === 'heredoc_start');
+        const quoted = start ? /['"\\]/.test(start.text) : false;
+        if (body && !quoted) this.substitutions(body, chain);
+        input = { text: body?.text ?? '', network: false, piped: false };
+        continue;
+      }
+      if (redirect.type === 'herestring_redirect') {
+        const target = redirect.namedChildren[redirect.namedChildCount - 1];
+        const word = target ? this.word(target, chain) : undefined;
+        input = { text: word?.values?.length === 1 ? word.values[0] + '\n' : undefined, network: target ? this.isFromNetwork(target) : false, piped: true };
+        continue;
+      }
+      const destination = redirect.childForFieldName('destination');
+      if (!destination) continue;
+      const operator = redirect.text.slice(0, destination.startIndex - redirect.startIndex).replace(/^\d+/, '').trim();
+      const word = this.word(destination, chain);
+      if (operator.startsWith('>&') || operator.startsWith('<&')) {
+        if (/^\d+-?$|^-$/.test(word.raw)) continue;
+      }
+      const via = chain.length > 0 ? chain[chain.length - 1]! : 'shell redirection';
+      const reads = operator.startsWith('<');
+      const writes = operator.includes('>');
+      if (word.values === undefined) {
+        this.opaque(`a redirection ${operator} goes to a file only known at run time (${excerpt(word.raw)})`, chain);
+        continue;
+      }
+      for (const value of word.values) {
+        if (isHarmlessDevice(value)) continue;
+        const path = this.path(value);
+        if (reads) {
+          this.actions.push({ kind: 'read', path, recursive: false, via });
+          input = { network: false, piped: true };
+        }
+        if (writes) this.actions.push({ kind: 'write', path, recursive: false, via });
+      }
+    }
+    return input;
+  }
+}
+
+function isHarmlessDevice(path: string): boolean {
+  return ['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty', '/dev/zero'].includes(path) || /^\/dev\/fd\/\d+$/.test(path);
+}
+
+function errorText(root: SyntaxNode): string {
+  const error = root.descendantsOfType('ERROR')[0];
+  return error ? error.text : root.text;
+}
+
+export function excerpt(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+/** Analyses one Bash command line into actions. */
+export function analyseShell(parser: ShellParser, command: string, env: CallEnvironment): Action[] {
+  const analyser = new ShellAnalyser(parser, env);
+  analyser.script(command, []);
+  return analyser.actions;
+}

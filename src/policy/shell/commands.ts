@@ -1,0 +1,872 @@
+// What each program does with its arguments: which operands it reads, writes, deletes or sends, which
+// programs it runs in turn. Unknown programs are assumed to read every argument that looks like a path.
+import { baseName } from '../paths.js';
+import { hostAction, parseRemoteSpec } from './network.js';
+import { analyseInterpreterCode } from './interpreters.js';
+import { hasOption, optionValues, parseArgs, textOf, type OptionSpec, type ParsedArgs } from './options.js';
+import { excerpt, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
+import type { Word } from './words.js';
+import { gitCommand } from './git.js';
+
+type Handler = (sh: ShellAnalyser, inv: Invocation) => Output | void;
+
+const NOTHING: Output = { network: false };
+
+export function runInvocation(sh: ShellAnalyser, inv: Invocation): Output {
+  const program = programName(inv.program);
+  const args = inv.args.map((word) => (word.values === undefined ? '?' : word.values.join(' ')));
+  const chain = [...inv.chain, program];
+  const call: Invocation = { ...inv, program, chain };
+  sh.actions.push({
+    kind: 'exec',
+    program: inv.program.includes('/') && !KNOWN.has(program) ? inv.program : program,
+    args,
+    line: [program, ...args].join(' '),
+    remoteCode: false,
+    opaque: '',
+    via: chain.join(' → '),
+  });
+  const handler = HANDLERS[program];
+  if (handler) return handler(sh, call) ?? NOTHING;
+  if (inv.program.includes('/') && !KNOWN.has(program)) readFile(sh, call, sh.wordFromText(inv.program));
+  readPathLike(sh, call, call.args);
+  return NOTHING;
+}
+
+/** `/usr/bin/python3.11` → `python`: the name rules are written against. */
+export function programName(program: string): string {
+  const name = baseName(program);
+  const versioned = /^(python|pip|perl|ruby|php|node|nodejs|lua|bash|zsh)[\d.]*$/.exec(name);
+  if (versioned) return versioned[1] === 'nodejs' ? 'node' : versioned[1]!;
+  return name;
+}
+
+// ---- helpers shared by handlers
+
+function pathsOf(sh: ShellAnalyser, inv: Invocation, word: Word, what: string): string[] | undefined {
+  if (word.values === undefined) {
+    sh.opaque(`${inv.program} ${what} a path only known at run time (${excerpt(word.raw)})`, inv.chain);
+    return undefined;
+  }
+  return word.values.flatMap((value) => {
+    const path = sh.path(value);
+    if (!word.glob) return [path];
+    const matches = sh.env.expandGlob?.(path) ?? [];
+    return matches.length > 0 ? matches : [path];
+  });
+}
+
+function fileAction(sh: ShellAnalyser, inv: Invocation, kind: 'read' | 'write' | 'delete', word: Word, recursive = false): void {
+  const verb = { read: 'reads', write: 'writes', delete: 'deletes' }[kind];
+  if (word.values?.length === 1 && word.values[0] === '-') return;
+  for (const path of pathsOf(sh, inv, word, verb) ?? []) {
+    if (['/dev/null', '/dev/stdin', '/dev/stdout', '/dev/stderr', '-'].includes(path)) continue;
+    sh.actions.push({ kind, path, recursive, via: inv.chain.join(' → ') });
+  }
+}
+
+function readFile(sh: ShellAnalyser, inv: Invocation, word: Word, recursive = false): void {
+  if (textOf(word) === '-') return;
+  fileAction(sh, inv, 'read', word, recursive);
+}
+
+function looksLikePath(text: string): boolean {
+  return text.includes('/') || text.startsWith('.') || text.startsWith('~');
+}
+
+/** For programs Writ does not know: anything that looks like a path may be read. */
+function readPathLike(sh: ShellAnalyser, inv: Invocation, args: Word[]): void {
+  for (const word of args) {
+    if (word.values === undefined) continue;
+    for (const value of word.values) {
+      const candidate = value.startsWith('-') && value.includes('=') ? value.slice(value.indexOf('=') + 1) : value;
+      if (!candidate.startsWith('-') && looksLikePath(candidate) && !/^[a-z+]+:\/\//i.test(candidate)) {
+        readFile(sh, inv, { ...word, values: [candidate] });
+      }
+    }
+  }
+}
+
+function runArgv(sh: ShellAnalyser, inv: Invocation, argv: Word[], stdin: Stdin = inv.stdin): Output {
+  if (argv.length === 0) return NOTHING;
+  const name = textOf(argv[0]);
+  if (name === undefined) {
+    sh.opaque(`${inv.program} runs a program only known at run time (${excerpt(argv[0]!.raw)})`, inv.chain);
+    return NOTHING;
+  }
+  return runInvocation(sh, { program: name, args: argv.slice(1), stdin, chain: inv.chain });
+}
+
+/** Runs shell code given as text (`bash -c`, `eval`, `su -c`); dynamic text is opaque. */
+function runScriptWord(sh: ShellAnalyser, inv: Invocation, word: Word, extra: Word[] = []): Output {
+  if (word.network) return remoteCode(sh, inv, `${inv.program} runs code fetched from the network`);
+  const text = textOf(word);
+  if (text === undefined) {
+    sh.opaque(`${inv.program} runs shell code only known at run time (${excerpt(word.raw)})`, inv.chain);
+    return NOTHING;
+  }
+  void extra;
+  return sh.script(text, inv.chain);
+}
+
+function remoteCode(sh: ShellAnalyser, inv: Invocation, reason: string): Output {
+  const args = inv.args.map((word) => word.raw);
+  sh.actions.push({ kind: 'exec', program: inv.program, args, line: [inv.program, ...args].join(' '), remoteCode: true, opaque: '', via: `${inv.chain.join(' → ')}: ${reason}` });
+  return NOTHING;
+}
+
+/** Strips a wrapper's own options and runs the wrapped command. */
+function wrapper(spec: OptionSpec & { skipOperands?: number; stopAtAssignment?: boolean }): Handler {
+  const withValue = new Set(spec.withValue ?? []);
+  return (sh, inv) => {
+    let i = 0;
+    const args = inv.args;
+    while (i < args.length) {
+      const text = textOf(args[i]);
+      if (text === undefined) break;
+      if (text === '--') {
+        i++;
+        break;
+      }
+      if (!text.startsWith('-') || text === '-') break;
+      const short = text.length === 2 ? text : text.startsWith('--') ? text.split('=')[0]! : text.slice(0, 2);
+      i += withValue.has(short) && !text.includes('=') && (text.startsWith('--') || text.length === 2) ? 2 : 1;
+    }
+    if (spec.stopAtAssignment) while (i < args.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(textOf(args[i]) ?? '')) i++;
+    i += spec.skipOperands ?? 0;
+    return runArgv(sh, inv, args.slice(i));
+  };
+}
+
+// ---- shells and interpreters
+
+const SHELLS = ['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'busybox-sh'];
+
+function shell(sh: ShellAnalyser, inv: Invocation): Output {
+  const args = inv.args;
+  for (let i = 0; i < args.length; i++) {
+    const text = textOf(args[i]);
+    if (text === undefined) return runScriptFile(sh, inv, args[i]!);
+    if (text === '-c' || (/^-[a-zA-Z]*c[a-zA-Z]*$/.test(text) && !text.startsWith('--'))) {
+      const script = args[i + 1];
+      return script ? runScriptWord(sh, inv, script) : NOTHING;
+    }
+    if (text === '-s' || text === '-') return runStdinScript(sh, inv);
+    if (text === '-o' || text === '-O' || text === '+O' || text === '+o') {
+      i++;
+      continue;
+    }
+    if (text.startsWith('-') || text.startsWith('+')) continue;
+    return runScriptFile(sh, inv, args[i]!);
+  }
+  return runStdinScript(sh, inv);
+}
+
+function runScriptFile(sh: ShellAnalyser, inv: Invocation, word: Word): Output {
+  if (word.network) return remoteCode(sh, inv, `${inv.program} runs a script fetched from the network`);
+  readFile(sh, inv, word);
+  return NOTHING;
+}
+
+function runStdinScript(sh: ShellAnalyser, inv: Invocation): Output {
+  if (inv.stdin.network) return remoteCode(sh, inv, `${inv.program} runs code piped from the network`);
+  if (inv.stdin.text !== undefined) return sh.script(inv.stdin.text, inv.chain);
+  if (inv.stdin.piped) sh.opaque(`${inv.program} runs a script from a pipe whose content Writ cannot see`, inv.chain);
+  return NOTHING;
+}
+
+const INTERPRETERS: Record<string, { codeFlags: string[]; withValue: string[] }> = {
+  python: { codeFlags: ['-c'], withValue: ['-m', '-W', '-X', '-Q'] },
+  node: { codeFlags: ['-e', '--eval', '-p', '--print'], withValue: ['-r', '--require', '--import', '--loader'] },
+  deno: { codeFlags: ['eval'], withValue: [] },
+  bun: { codeFlags: ['-e', '--eval', '-p', '--print'], withValue: [] },
+  perl: { codeFlags: ['-e', '-E'], withValue: ['-I', '-M', '-m'] },
+  ruby: { codeFlags: ['-e'], withValue: ['-I', '-r'] },
+  php: { codeFlags: ['-r'], withValue: ['-c', '-d'] },
+  lua: { codeFlags: ['-e'], withValue: ['-l'] },
+  osascript: { codeFlags: ['-e'], withValue: [] },
+  pwsh: { codeFlags: ['-c', '-Command', '-command'], withValue: [] },
+};
+
+function interpreter(sh: ShellAnalyser, inv: Invocation): Output {
+  const spec = INTERPRETERS[inv.program]!;
+  const args = inv.args;
+  for (let i = 0; i < args.length; i++) {
+    const text = textOf(args[i]);
+    if (text === undefined) return runScriptFile(sh, inv, args[i]!);
+    const inline = spec.codeFlags.find((flag) => text === flag || (flag.length === 2 && text.startsWith(flag) && text.length > 2 && !text.startsWith('--')));
+    if (inline) {
+      const code = text === inline ? args[i + 1] : { ...args[i]!, values: [text.slice(2)] };
+      if (!code) return NOTHING;
+      if (code.network) return remoteCode(sh, inv, `${inv.program} runs code fetched from the network`);
+      const source = textOf(code);
+      if (source === undefined) {
+        sh.opaque(`${inv.program} runs code only known at run time (${excerpt(code.raw)})`, inv.chain);
+        return NOTHING;
+      }
+      analyseInterpreterCode(sh, inv, source);
+      readPathLike(sh, inv, args.slice(i + 2));
+      return NOTHING;
+    }
+    if (inv.program === 'python' && text === '-m') {
+      readPathLike(sh, inv, args.slice(i + 2));
+      return NOTHING;
+    }
+    if (spec.withValue.includes(text)) {
+      i++;
+      continue;
+    }
+    if (text.startsWith('-') && text !== '-') continue;
+    if (text === '-') break;
+    runScriptFile(sh, inv, args[i]!);
+    readPathLike(sh, inv, args.slice(i + 1));
+    return NOTHING;
+  }
+  if (inv.stdin.network) return remoteCode(sh, inv, `${inv.program} runs code piped from the network`);
+  if (inv.stdin.text !== undefined) analyseInterpreterCode(sh, inv, inv.stdin.text);
+  else if (inv.stdin.piped) sh.opaque(`${inv.program} runs code from a pipe whose content Writ cannot see`, inv.chain);
+  return NOTHING;
+}
+
+// ---- programs that read files
+
+/** Reads every operand; the first operand is a pattern or program unless given by option. */
+function reader(spec: OptionSpec & { script?: string[]; recursive?: string[]; scriptFile?: string[] } = {}): Handler {
+  return (sh, inv) => {
+    const parsed = parseArgs(inv.args, spec);
+    let operands = parsed.operands;
+    const scriptGiven = spec.script && hasOption(parsed, ...spec.script);
+    if (spec.script && !scriptGiven) operands = operands.slice(1);
+    for (const file of optionValues(parsed, ...(spec.scriptFile ?? []))) readFile(sh, inv, file);
+    const recursive = spec.recursive ? hasOption(parsed, ...spec.recursive) : false;
+    if (operands.length === 0 && recursive) readFile(sh, inv, sh.wordFromText('.'), true);
+    for (const operand of operands) readFile(sh, inv, operand, recursive);
+    return readerOutput(inv, operands, parsed);
+  };
+}
+
+function readerOutput(inv: Invocation, operands: Word[], parsed: ParsedArgs): Output {
+  if (operands.length > 0) return NOTHING;
+  // A filter over its stdin passes the network origin along (`curl … | cat | sh`).
+  if (inv.program === 'cat' && parsed.options.length === 0) return { text: inv.stdin.text, network: inv.stdin.network, pathsUnder: inv.stdin.pathsUnder };
+  return { network: inv.stdin.network };
+}
+
+const GREP: OptionSpec & { script: string[]; recursive: string[]; scriptFile: string[] } = {
+  withValue: ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--include', '--exclude', '--exclude-dir', '--regexp', '--file', '--max-count', '--context', '--color', '--colour', '--label', '-t', '-g', '--type', '--glob', '-T', '--type-not', '-j', '--threads', '-M', '--max-columns'],
+  script: ['-e', '-f', '--regexp', '--file'],
+  recursive: ['-r', '-R', '--recursive', '--dereference-recursive'],
+  scriptFile: ['-f', '--file'],
+};
+
+function ripgrep(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, GREP);
+  const operands = hasOption(parsed, '-e', '-f', '--regexp', '--file') ? parsed.operands : parsed.operands.slice(1);
+  if (operands.length === 0) readFile(sh, inv, sh.wordFromText('.'), true);
+  for (const operand of operands) readFile(sh, inv, operand, true);
+  return NOTHING;
+}
+
+function sed(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-e', '-f', '--expression', '--file', '-l', '-s'] });
+  const operands = hasOption(parsed, '-e', '-f', '--expression', '--file') ? parsed.operands : parsed.operands.slice(1);
+  for (const file of optionValues(parsed, '-f', '--file')) readFile(sh, inv, file);
+  const inPlace = parsed.options.some((option) => option.name === '-i' || option.name.startsWith('--in-place'));
+  for (const operand of operands) {
+    readFile(sh, inv, operand);
+    if (inPlace) fileAction(sh, inv, 'write', operand);
+  }
+  return NOTHING;
+}
+
+function awk(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-f', '-v', '-F', '--file', '--assign', '--field-separator'] });
+  const programGiven = hasOption(parsed, '-f', '--file');
+  for (const file of optionValues(parsed, '-f', '--file')) readFile(sh, inv, file);
+  const program = programGiven ? undefined : textOf(parsed.operands[0]);
+  if (program !== undefined) analyseInterpreterCode(sh, inv, program);
+  else if (!programGiven && parsed.operands[0]) sh.opaque(`awk runs a program only known at run time`, inv.chain);
+  for (const operand of parsed.operands.slice(programGiven ? 0 : 1)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(textOf(operand) ?? '')) readFile(sh, inv, operand);
+  }
+  return NOTHING;
+}
+
+function jq(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['--arg', '--argjson', '--slurpfile', '--rawfile', '--indent', '-L', '--from-file', '-f'] });
+  for (const option of parsed.options.filter((option) => option.name === '--slurpfile' || option.name === '--rawfile')) {
+    const index = inv.args.findIndex((word) => textOf(word) === option.name);
+    if (index >= 0 && inv.args[index + 2]) readFile(sh, inv, inv.args[index + 2]!);
+  }
+  const operands = hasOption(parsed, '-f', '--from-file') ? parsed.operands : parsed.operands.slice(1);
+  for (const operand of operands) readFile(sh, inv, operand);
+  return NOTHING;
+}
+
+// ---- programs that write, copy, move and delete
+
+function copy(kind: 'cp' | 'mv' | 'ln' | 'install'): Handler {
+  return (sh, inv) => {
+    const parsed = parseArgs(inv.args, { withValue: ['-t', '--target-directory', '-S', '--suffix', '-m', '--mode', '-o', '--owner', '-g', '--group'] });
+    const recursive = kind === 'mv' || hasOption(parsed, '-r', '-R', '-a', '--recursive', '--archive');
+    const target = optionValues(parsed, '-t', '--target-directory')[0];
+    const operands = parsed.operands;
+    const destination = target ?? operands[operands.length - 1];
+    const sources = target ? operands : operands.slice(0, -1);
+    if (kind === 'install' && hasOption(parsed, '-d', '--directory')) {
+      for (const operand of operands) fileAction(sh, inv, 'write', operand);
+      return NOTHING;
+    }
+    for (const source of sources) {
+      if (kind !== 'ln') readFile(sh, inv, source, recursive);
+      if (kind === 'mv') fileAction(sh, inv, 'delete', source, true);
+    }
+    if (destination) {
+      fileAction(sh, inv, 'write', destination, recursive);
+      // Copying into a directory writes below it: `cp x ~/.ssh/` writes ~/.ssh/x.
+      if (sources.length > 0 && destination.values?.length === 1) {
+        for (const source of sources) {
+          const name = textOf(source);
+          if (name !== undefined) fileAction(sh, inv, 'write', { ...destination, values: [destination.values[0]!.replace(/\/?$/, '/') + baseName(name)] }, recursive);
+        }
+      }
+    }
+    return NOTHING;
+  };
+}
+
+function writer(spec: OptionSpec = {}): Handler {
+  return (sh, inv) => {
+    const parsed = parseArgs(inv.args, spec);
+    for (const operand of parsed.operands) fileAction(sh, inv, 'write', operand);
+    return inv.program === 'tee' ? { text: inv.stdin.text, network: inv.stdin.network } : NOTHING;
+  };
+}
+
+function remove(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args);
+  const recursive = inv.program === 'rmdir' || hasOption(parsed, '-r', '-R', '--recursive');
+  for (const operand of parsed.operands) fileAction(sh, inv, 'delete', operand, recursive);
+  return NOTHING;
+}
+
+function changeMode(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['--reference'] });
+  const recursive = hasOption(parsed, '-R', '--recursive');
+  for (const operand of parsed.operands.slice(1)) fileAction(sh, inv, 'write', operand, recursive);
+  return NOTHING;
+}
+
+function dd(sh: ShellAnalyser, inv: Invocation): Output {
+  for (const word of inv.args) {
+    const text = textOf(word);
+    if (text?.startsWith('if=')) readFile(sh, inv, { ...word, values: [text.slice(3)] });
+    if (text?.startsWith('of=')) fileAction(sh, inv, 'write', { ...word, values: [text.slice(3)] });
+  }
+  return NOTHING;
+}
+
+function tar(sh: ShellAnalyser, inv: Invocation): Output {
+  const args = [...inv.args];
+  // Old-style bundled first argument without a dash: `tar czf out.tgz dir`.
+  const first = textOf(args[0]);
+  const bundled = first !== undefined && /^[A-Za-z]+$/.test(first) && /[cxtruA]/.test(first);
+  if (bundled) args[0] = { ...args[0]!, values: ['-' + first] };
+  const parsed = parseArgs(args, { withValue: ['-f', '--file', '-C', '--directory', '-T', '--files-from', '-X', '--exclude-from', '--exclude', '-b', '-H', '--format', '-I', '--use-compress-program'] });
+  const creating = parsed.options.some((option) => ['-c', '--create', '-r', '--append', '-u', '--update', '-A'].includes(option.name));
+  const archive = optionValues(parsed, '-f', '--file')[0];
+  const directory = optionValues(parsed, '-C', '--directory')[0];
+  for (const list of optionValues(parsed, '-T', '--files-from', '-X', '--exclude-from')) readFile(sh, inv, list);
+  if (creating) {
+    for (const operand of parsed.operands) readFile(sh, inv, operand, true);
+    if (archive) fileAction(sh, inv, 'write', archive);
+  } else {
+    if (archive) readFile(sh, inv, archive);
+    if (parsed.options.some((option) => ['-x', '--extract', '--get'].includes(option.name))) {
+      fileAction(sh, inv, 'write', directory ?? sh.wordFromText('.'), true);
+    }
+  }
+  return NOTHING;
+}
+
+function archiver(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-d', '-x', '-i', '-P', '--password'] });
+  const [archive, ...members] = parsed.operands;
+  if (inv.program === 'unzip') {
+    if (archive) readFile(sh, inv, archive);
+    fileAction(sh, inv, 'write', optionValues(parsed, '-d')[0] ?? sh.wordFromText('.'), true);
+    return NOTHING;
+  }
+  if (archive) fileAction(sh, inv, 'write', archive);
+  for (const member of members) readFile(sh, inv, member, true);
+  return NOTHING;
+}
+
+/** gzip, xz, zstd, …: read each file, write its compressed or decompressed sibling. */
+function compressor(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-S', '--suffix', '-o', '-T', '--threads'] });
+  for (const operand of parsed.operands) readFile(sh, inv, operand, hasOption(parsed, '-r', '--recursive'));
+  for (const output of optionValues(parsed, '-o')) fileAction(sh, inv, 'write', output);
+  return NOTHING;
+}
+
+function find(sh: ShellAnalyser, inv: Invocation): Output {
+  const args = inv.args;
+  const starts: Word[] = [];
+  let i = 0;
+  while (i < args.length) {
+    const text = textOf(args[i]);
+    if (text !== undefined && (text.startsWith('-') || text === '(' || text === '!')) break;
+    if (text === undefined || !['-H', '-L', '-P'].includes(text)) starts.push(args[i]!);
+    i++;
+  }
+  if (starts.length === 0) starts.push(sh.wordFromText('.'));
+  for (; i < args.length; i++) {
+    const text = textOf(args[i]);
+    if (text === '-delete') for (const start of starts) fileAction(sh, inv, 'delete', start, true);
+    if (text === '-fprint' || text === '-fprintf' || text === '-fls' || text === '-fprint0') fileAction(sh, inv, 'write', args[++i]!);
+    if (text === '-exec' || text === '-execdir' || text === '-ok' || text === '-okdir') {
+      const end = args.findIndex((word, index) => index > i && (textOf(word) === ';' || textOf(word) === '+'));
+      const command = args.slice(i + 1, end < 0 ? args.length : end);
+      // `{}` stands for every file found below the start directories.
+      const found = starts.map((start) => (textOf(start) !== undefined ? sh.path(textOf(start)!) + '/*' : '?'));
+      const expanded = command.map((word) => (textOf(word)?.includes('{}') ? { ...word, values: found.map((path) => textOf(word)!.replaceAll('{}', path)) } : word));
+      runArgv(sh, inv, expanded, { network: false, piped: false });
+      i = end < 0 ? args.length : end;
+    }
+  }
+  const first = textOf(starts[0]);
+  return { network: false, pathsUnder: first === undefined ? undefined : sh.path(first) };
+}
+
+function xargs(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = { withValue: ['-a', '--arg-file', '-d', '--delimiter', '-E', '-e', '-I', '-i', '-L', '-l', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'] };
+  let i = 0;
+  const args = inv.args;
+  let listFile: Word | undefined;
+  while (i < args.length) {
+    const text = textOf(args[i]);
+    if (text === undefined || !text.startsWith('-')) break;
+    const name = text.startsWith('--') ? text.split('=')[0]! : text.slice(0, 2);
+    const takesValue = parsed.withValue.includes(name) && !text.includes('=') && text.length === 2;
+    if ((name === '-a' || name === '--arg-file') && takesValue) listFile = args[i + 1];
+    i += takesValue ? 2 : 1;
+  }
+  if (listFile) readFile(sh, inv, listFile);
+  const items = xargsItems(inv.stdin);
+  const command = args.slice(i);
+  if (command.length === 0) command.push(sh.wordFromText('echo'));
+  if (items === undefined) {
+    const name = textOf(command[0]);
+    if (name !== undefined && READS_OPERANDS.has(programName(name))) {
+      sh.opaque(`xargs ${name} reads files named on a pipe whose content Writ cannot see`, inv.chain);
+    }
+    return runArgv(sh, inv, command, { network: false, piped: false });
+  }
+  return runArgv(sh, inv, [...command, { values: items, raw: '(xargs input)', glob: false }], { network: false, piped: false });
+}
+
+function xargsItems(stdin: Stdin): string[] | undefined {
+  if (stdin.text !== undefined) return stdin.text.split(/\s+/).filter(Boolean);
+  if (stdin.pathsUnder !== undefined) return [stdin.pathsUnder.replace(/\/$/, '') + '/*'];
+  return undefined;
+}
+
+// ---- programs whose output Writ can compute (so `$(echo …)` and `echo … | base64 -d | sh` are seen through)
+
+function echo(_sh: ShellAnalyser, inv: Invocation): Output {
+  const words = inv.args.map(textOf);
+  if (words.some((word) => word === undefined)) return NOTHING;
+  let newline = true;
+  let escapes = false;
+  let start = 0;
+  while (start < words.length && /^-[neE]+$/.test(words[start]!)) {
+    if (words[start]!.includes('n')) newline = false;
+    if (words[start]!.includes('e')) escapes = true;
+    start++;
+  }
+  const text = words.slice(start).join(' ');
+  return { text: (escapes ? unescapeEcho(text) : text) + (newline ? '\n' : ''), network: false };
+}
+
+function printf(_sh: ShellAnalyser, inv: Invocation): Output {
+  const words = inv.args.map(textOf);
+  if (words.length === 0 || words.some((word) => word === undefined)) return NOTHING;
+  let [format, ...values] = words as string[];
+  if (format === '--') [format, ...values] = values as [string, ...string[]];
+  if (format === '-v') return NOTHING;
+  let index = 0;
+  const once = () =>
+    unescapeEcho(format!).replace(/%(-?\d*)([sdbc%])/g, (_, _width: string, conversion: string) => {
+      if (conversion === '%') return '%';
+      const value = values[index++] ?? '';
+      return conversion === 'b' ? unescapeEcho(value) : value;
+    });
+  let text = once();
+  while (index > 0 && index < values.length) text += once();
+  return { text, network: false };
+}
+
+function unescapeEcho(text: string): string {
+  return text.replace(/\\(x[0-9a-fA-F]{1,2}|0[0-7]{0,3}|[0-7]{1,3}|.)/g, (_, escape: string) => {
+    if (escape[0] === 'x') return String.fromCharCode(parseInt(escape.slice(1), 16));
+    if (/^[0-7]/.test(escape)) return String.fromCharCode(parseInt(escape, 8));
+    return { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', f: '\f', v: '\v', '\\': '\\' }[escape] ?? '\\' + escape;
+  });
+}
+
+function base64(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-w', '--wrap'] });
+  for (const operand of parsed.operands) readFile(sh, inv, operand);
+  const decode = hasOption(parsed, '-d', '-D', '--decode');
+  if (!decode || parsed.operands.length > 0) return { network: inv.stdin.network };
+  if (inv.stdin.text === undefined) return { network: inv.stdin.network };
+  return { text: Buffer.from(inv.stdin.text.replace(/\s+/g, ''), 'base64').toString('utf8'), network: inv.stdin.network };
+}
+
+function xxd(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-c', '-g', '-l', '-s', '-o', '-n'] });
+  const [input, output] = parsed.operands;
+  if (input) readFile(sh, inv, input);
+  if (output) fileAction(sh, inv, 'write', output);
+  const reverse = hasOption(parsed, '-r', '-revert');
+  if (reverse && hasOption(parsed, '-p', '-ps', '-plain') && !input && inv.stdin.text !== undefined) {
+    return { text: Buffer.from(inv.stdin.text.replace(/\s+/g, ''), 'hex').toString('utf8'), network: inv.stdin.network };
+  }
+  return { network: inv.stdin.network };
+}
+
+function rev(_sh: ShellAnalyser, inv: Invocation): Output {
+  if (inv.args.length > 0 || inv.stdin.text === undefined) return { network: inv.stdin.network };
+  return { text: inv.stdin.text.split('\n').map((line) => [...line].reverse().join('')).join('\n'), network: inv.stdin.network };
+}
+
+// ---- builtins that change the shell's own state
+
+function cd(sh: ShellAnalyser, inv: Invocation): Output {
+  const target = inv.args.find((word) => !(textOf(word) ?? '').startsWith('-') || textOf(word) === '-');
+  if (!target) sh.cwd = sh.env.home;
+  else if (textOf(target) === undefined) sh.opaque(`cd into a directory only known at run time (${excerpt(target.raw)})`, inv.chain);
+  else if (textOf(target) !== '-') sh.cwd = sh.path(textOf(target)!);
+  return NOTHING;
+}
+
+function exportBuiltin(sh: ShellAnalyser, inv: Invocation): Output {
+  for (const word of inv.args) {
+    const text = textOf(word);
+    const match = text === undefined ? undefined : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
+    if (match) sh.setVariable(match[1]!, [match[2]!]);
+  }
+  return NOTHING;
+}
+
+function source(sh: ShellAnalyser, inv: Invocation): Output {
+  const [file] = inv.args;
+  if (!file) return NOTHING;
+  if (file.network) return remoteCode(sh, inv, `${inv.program} runs a script fetched from the network`);
+  readFile(sh, inv, file);
+  if (textOf(file) === '/dev/stdin' || textOf(file) === '-') return runStdinScript(sh, inv);
+  return NOTHING;
+}
+
+function evalBuiltin(sh: ShellAnalyser, inv: Invocation): Output {
+  if (inv.args.some((word) => word.network)) return remoteCode(sh, inv, 'eval runs code fetched from the network');
+  const words = inv.args.map(textOf);
+  if (words.some((word) => word === undefined)) {
+    sh.opaque(`eval runs code only known at run time (${excerpt(inv.args.map((word) => word.raw).join(' '))})`, inv.chain);
+    return NOTHING;
+  }
+  return sh.script(words.join(' '), inv.chain);
+}
+
+function suCommand(sh: ShellAnalyser, inv: Invocation): Output {
+  const index = inv.args.findIndex((word) => ['-c', '--command'].includes(textOf(word) ?? ''));
+  if (index >= 0 && inv.args[index + 1]) return runScriptWord(sh, inv, inv.args[index + 1]!);
+  if (inv.program === 'runuser' || inv.program === 'sudo') return wrapper({})(sh, inv) ?? NOTHING;
+  return NOTHING;
+}
+
+function sshKeygen(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-f', '-t', '-b', '-C', '-N', '-P', '-E', '-I', '-n', '-O', '-V', '-z', '-Z', '-a', '-m'] });
+  const files = optionValues(parsed, '-f');
+  // -y prints the public key of a private key file; -l/-e/-p read it too. Creating a key writes it.
+  const reads = hasOption(parsed, '-y', '-l', '-e', '-p', '-B', '-i', '-c');
+  for (const file of files) fileAction(sh, inv, reads ? 'read' : 'write', file);
+  return NOTHING;
+}
+
+function openssl(sh: ShellAnalyser, inv: Invocation): Output {
+  const args = inv.args;
+  for (let i = 0; i < args.length; i++) {
+    const text = textOf(args[i]);
+    if (text === '-in' || text === '-inkey' || text === '-key' || text === '-kfile' || text === '-pass' || text === '-CAfile') {
+      const value = args[i + 1];
+      if (value && !(textOf(value) ?? '').match(/^(pass|env|stdin|fd):/)) readFile(sh, inv, textOf(value)?.startsWith('file:') ? { ...value, values: [textOf(value)!.slice(5)] } : value);
+      i++;
+    } else if (text === '-out') {
+      if (args[i + 1]) fileAction(sh, inv, 'write', args[i + 1]!);
+      i++;
+    } else if (text === 's_client' || text === '-connect') {
+      const target = textOf(args[i + 1]);
+      if (text === '-connect' && target) sh.actions.push(hostAction('send', target, 'openssl s_client', 443, sh.env));
+    }
+  }
+  return { network: false };
+}
+
+// ---- network programs
+
+function curl(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, {
+    withValue: ['-d', '--data', '--data-binary', '--data-raw', '--data-ascii', '--data-urlencode', '-F', '--form', '--form-string', '-T', '--upload-file', '--json', '-X', '--request', '-o', '--output', '-H', '--header', '-u', '--user', '-A', '--user-agent', '-e', '--referer', '-K', '--config', '-b', '--cookie', '-c', '--cookie-jar', '--url', '-x', '--proxy', '-m', '--max-time', '--connect-timeout', '-w', '--write-out', '--retry', '-r', '--range', '-E', '--cert', '--key', '--cacert', '--resolve', '--connect-to', '--output-dir', '-C', '--continue-at', '-Y', '-y', '--limit-rate', '-z', '--time-cond', '--unix-socket', '--interface', '--dns-servers'],
+  });
+  const dataOptions = ['-d', '--data', '--data-binary', '--data-raw', '--data-ascii', '--data-urlencode', '-F', '--form', '--form-string', '-T', '--upload-file', '--json'];
+  let sends = hasOption(parsed, ...dataOptions);
+  const method = (textOf(optionValues(parsed, '-X', '--request')[0]) ?? '').toUpperCase();
+  if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) sends = true;
+  for (const option of parsed.options) {
+    const value = textOf(option.value);
+    if (!option.value) continue;
+    if (['-T', '--upload-file'].includes(option.name)) readFile(sh, inv, option.value);
+    else if (dataOptions.includes(option.name) && value?.includes('@')) {
+      const file = value.slice(value.indexOf('@') + 1).split(';')[0]!;
+      if (file !== '-') readFile(sh, inv, { ...option.value, values: [file] });
+      else if (inv.stdin.piped || inv.stdin.text !== undefined) sends = true;
+    } else if (['-K', '--config', '-b', '--cookie', '--cacert', '-E', '--cert', '--key'].includes(option.name) && value !== undefined && looksLikePath(value)) {
+      readFile(sh, inv, option.value);
+      if (option.name === '-K' || option.name === '--config') sh.opaque('curl takes further options from a config file Writ does not read', inv.chain);
+    } else if (['-o', '--output', '-c', '--cookie-jar'].includes(option.name) && value !== '-') fileAction(sh, inv, 'write', option.value);
+    else if (option.name === '-H' || option.name === '--header') {
+      if (value?.startsWith('@')) readFile(sh, inv, { ...option.value, values: [value.slice(1)] });
+    }
+  }
+  const urls = [...parsed.operands, ...optionValues(parsed, '--url')];
+  if (urls.length === 0 && parsed.operands.length === 0) return NOTHING;
+  for (const url of urls) networkTo(sh, inv, url, sends ? 'send' : 'fetch', method || (sends ? 'POST' : 'GET'));
+  const toStdout = !hasOption(parsed, '-o', '--output', '-O', '--remote-name', '--remote-name-all') || optionValues(parsed, '-o', '--output').some((word) => textOf(word) === '-');
+  return { network: toStdout };
+}
+
+function wget(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, {
+    withValue: ['-O', '--output-document', '-o', '--output-file', '-a', '--append-output', '-i', '--input-file', '-P', '--directory-prefix', '--post-data', '--post-file', '--body-data', '--body-file', '--method', '--header', '-U', '--user-agent', '--user', '--password', '-t', '--tries', '-T', '--timeout', '--load-cookies', '--save-cookies', '-e', '--execute', '--config'],
+  });
+  let sends = hasOption(parsed, '--post-data', '--post-file', '--body-data', '--body-file');
+  const method = (textOf(optionValues(parsed, '--method')[0]) ?? (sends ? 'POST' : 'GET')).toUpperCase();
+  if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) sends = true;
+  for (const file of optionValues(parsed, '--post-file', '--body-file', '-i', '--input-file', '--load-cookies', '--config')) readFile(sh, inv, file);
+  const output = optionValues(parsed, '-O', '--output-document')[0];
+  if (output && textOf(output) !== '-') fileAction(sh, inv, 'write', output);
+  if (!output) fileAction(sh, inv, 'write', optionValues(parsed, '-P', '--directory-prefix')[0] ?? sh.wordFromText('.'), true);
+  for (const url of parsed.operands) networkTo(sh, inv, url, sends ? 'send' : 'fetch', method);
+  return { network: output !== undefined && textOf(output) === '-' };
+}
+
+function networkTo(sh: ShellAnalyser, inv: Invocation, word: Word, kind: 'fetch' | 'send', method: string): void {
+  const url = textOf(word);
+  if (url === undefined) {
+    sh.opaque(`${inv.program} connects to an address only known at run time (${excerpt(word.raw)})`, inv.chain);
+    return;
+  }
+  sh.actions.push({ ...hostAction(kind, url, inv.chain.join(' → '), 0, sh.env), method });
+}
+
+function netcat(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-p', '-s', '-w', '-i', '-q', '-e', '-c', '-X', '-x', '-W', '-I', '-O', '-T', '-V', '-M', '-m'] });
+  if (hasOption(parsed, '-l', '--listen')) return NOTHING;
+  const [host, port] = parsed.operands.map(textOf);
+  if (host === undefined) {
+    if (parsed.operands[0]) sh.opaque(`${inv.program} connects to an address only known at run time`, inv.chain);
+    return NOTHING;
+  }
+  sh.actions.push({ ...hostAction('send', host, inv.chain.join(' → '), Number(port) || 0, sh.env), method: 'TCP' });
+  return { network: true };
+}
+
+function socat(sh: ShellAnalyser, inv: Invocation): Output {
+  for (const word of inv.args) {
+    const address = textOf(word);
+    const match = address && /^(?:tcp|tcp4|tcp6|udp|openssl|ssl)[^:]*:([^:,]+):(\d+)/i.exec(address);
+    if (match) sh.actions.push({ ...hostAction('send', match[1]!, inv.chain.join(' → '), Number(match[2]), sh.env), method: 'TCP' });
+    const file = address && /^(?:open|file|create|gopen):([^,]+)/i.exec(address);
+    if (file) readFile(sh, inv, sh.wordFromText(file[1]!));
+    if (address && /^(exec|system):/i.test(address)) runScriptWord(sh, inv, sh.wordFromText(address.slice(address.indexOf(':') + 1).split(',')[0]!));
+  }
+  return { network: true };
+}
+
+function ssh(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-b', '-c', '-D', '-E', '-e', '-F', '-I', '-i', '-J', '-L', '-l', '-m', '-O', '-o', '-p', '-Q', '-R', '-S', '-W', '-w', '-B'] });
+  const destination = textOf(parsed.operands[0]);
+  if (destination === undefined) {
+    if (parsed.operands[0]) sh.opaque('ssh connects to an address only known at run time', inv.chain);
+    return NOTHING;
+  }
+  const port = Number(textOf(optionValues(parsed, '-p')[0])) || 22;
+  sh.actions.push({ ...hostAction('send', destination.replace(/^.*@/, ''), inv.chain.join(' → '), port, sh.env), method: 'SSH' });
+  for (const option of optionValues(parsed, '-o')) {
+    if (/^(ProxyCommand|LocalCommand)=/i.test(textOf(option) ?? '')) runScriptWord(sh, inv, sh.wordFromText(textOf(option)!.replace(/^[^=]+=/, '')));
+  }
+  return { network: true };
+}
+
+/** scp, rsync, sftp: `host:path` operands are remote; data leaves when a remote one is the destination. */
+function remoteCopy(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-P', '-p', '-i', '-o', '-F', '-S', '-l', '-c', '-J', '-e', '--rsh', '--exclude', '--include', '--exclude-from', '--include-from', '--files-from', '--rsync-path', '--port', '-B', '-b', '--password-file', '--filter', '-f', '--log-file', '--temp-dir', '-T', '--backup-dir', '--partial-dir', '--chmod', '--chown', '--timeout', '--bwlimit', '--max-size', '--min-size', '--compare-dest', '--copy-dest', '--link-dest'] });
+  for (const rsh of optionValues(parsed, '-e', '--rsh')) if (textOf(rsh)?.match(/^(sh|bash)\b/)) runScriptWord(sh, inv, rsh);
+  for (const list of optionValues(parsed, '--files-from', '--exclude-from', '--include-from', '--password-file')) readFile(sh, inv, list);
+  const operands = parsed.operands;
+  if (operands.length === 0) return NOTHING;
+  const destination = operands[operands.length - 1]!;
+  const sources = operands.length > 1 ? operands.slice(0, -1) : [];
+  const recursive = inv.program !== 'scp' || hasOption(parsed, '-r');
+  const remoteDestination = parseRemoteSpec(textOf(destination));
+  for (const source of sources) {
+    const remote = parseRemoteSpec(textOf(source));
+    if (remote) sh.actions.push({ ...hostAction('fetch', remote.host, inv.chain.join(' → '), 22, sh.env), method: inv.program.toUpperCase() });
+    else readFile(sh, inv, source, recursive);
+  }
+  if (remoteDestination) sh.actions.push({ ...hostAction('send', remoteDestination.host, inv.chain.join(' → '), 22, sh.env), method: inv.program.toUpperCase() });
+  else if (sources.length > 0) fileAction(sh, inv, 'write', destination, recursive);
+  return NOTHING;
+}
+
+// ---- table
+
+const READS_OPERANDS = new Set([
+  'cat', 'tac', 'nl', 'head', 'tail', 'less', 'more', 'most', 'od', 'hexdump', 'hd', 'strings', 'base32', 'basenc', 'sha1sum', 'sha224sum', 'sha256sum', 'sha384sum',
+  'sha512sum', 'md5sum', 'md5', 'shasum', 'cksum', 'b2sum', 'sum', 'wc', 'sort', 'uniq', 'cut', 'paste', 'join', 'diff', 'cmp', 'comm', 'fold', 'fmt', 'expand', 'unexpand',
+  'iconv', 'file', 'bat', 'batcat', 'view', 'vim', 'vi', 'nvim', 'nano', 'emacs', 'pico', 'ed', 'ex', 'column', 'pr', 'shuf', 'split', 'csplit', 'zcat', 'zless', 'zmore',
+  'bzcat', 'xzcat', 'zstdcat', 'lzcat', 'gpg', 'gpg2', 'pbcopy', 'xclip', 'xsel', 'wl-copy', 'tr', 'look', 'dos2unix', 'unix2dos', 'yq', 'xmllint', 'plutil', 'code', 'subl', 'open', 'xdg-open', 'uuencode',
+]);
+
+const HEAD_SPEC: OptionSpec = { withValue: ['-n', '-c', '--lines', '--bytes', '-s', '--pid', '--sleep-interval', '-t', '-k', '-o', '--output', '-T', '-S', '-d', '-f', '-b', '-w', '-l', '-v', '-i', '-F', '-e'] };
+
+const HANDLERS: Record<string, Handler> = {
+  ...Object.fromEntries([...READS_OPERANDS].map((name) => [name, reader(HEAD_SPEC)])),
+  ...Object.fromEntries(SHELLS.map((name) => [name, shell])),
+  ...Object.fromEntries(Object.keys(INTERPRETERS).map((name) => [name, interpreter])),
+  grep: reader(GREP),
+  egrep: reader(GREP),
+  fgrep: reader(GREP),
+  zgrep: reader(GREP),
+  rg: ripgrep,
+  ag: ripgrep,
+  ack: ripgrep,
+  sed,
+  gsed: sed,
+  awk,
+  gawk: awk,
+  mawk: awk,
+  nawk: awk,
+  jq,
+  base64,
+  xxd,
+  rev,
+  echo,
+  printf,
+  cp: copy('cp'),
+  mv: copy('mv'),
+  ln: copy('ln'),
+  install: copy('install'),
+  tee: writer({ withValue: ['-p', '--output-error'] }),
+  touch: writer({ withValue: ['-d', '-t', '-r', '--reference', '--date'] }),
+  mkdir: writer({ withValue: ['-m', '--mode'] }),
+  truncate: writer({ withValue: ['-s', '--size', '-r', '--reference'] }),
+  mkfifo: writer({ withValue: ['-m'] }),
+  shred: remove,
+  rm: remove,
+  rmdir: remove,
+  unlink: remove,
+  chmod: changeMode,
+  chown: changeMode,
+  chgrp: changeMode,
+  chattr: changeMode,
+  setfacl: changeMode,
+  dd,
+  tar,
+  bsdtar: tar,
+  zip: archiver,
+  unzip: archiver,
+  '7z': archiver,
+  gzip: compressor,
+  gunzip: compressor,
+  bzip2: compressor,
+  bunzip2: compressor,
+  xz: compressor,
+  unxz: compressor,
+  zstd: compressor,
+  lz4: compressor,
+  find,
+  xargs,
+  cd,
+  pushd: cd,
+  export: exportBuiltin,
+  source,
+  '.': source,
+  eval: evalBuiltin,
+  su: suCommand,
+  runuser: suCommand,
+  script: (sh, inv) => suCommand(sh, inv),
+  'ssh-keygen': sshKeygen,
+  openssl,
+  curl,
+  wget,
+  nc: netcat,
+  ncat: netcat,
+  netcat: netcat,
+  telnet: netcat,
+  socat,
+  ssh,
+  scp: remoteCopy,
+  rsync: remoteCopy,
+  sftp: remoteCopy,
+  sudo: (sh, inv) => suCommandOrWrap(sh, inv, ['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U', '-T', '--user', '--group', '--host', '--prompt', '--chdir']),
+  doas: wrapper({ withValue: ['-u', '-C'] }),
+  env: envWrapper,
+  nice: wrapper({ withValue: ['-n', '--adjustment'] }),
+  nohup: wrapper({}),
+  time: wrapper({ withValue: ['-f', '-o', '--format', '--output'] }),
+  timeout: wrapper({ withValue: ['-s', '-k', '--signal', '--kill-after'], skipOperands: 1 }),
+  command: (sh, inv) => (inv.args.some((word) => ['-v', '-V'].includes(textOf(word) ?? '')) ? NOTHING : wrapper({})(sh, inv) ?? NOTHING),
+  builtin: wrapper({}),
+  exec: wrapper({ withValue: ['-a'] }),
+  stdbuf: wrapper({ withValue: ['-i', '-o', '-e', '--input', '--output', '--error'] }),
+  ionice: wrapper({ withValue: ['-c', '-n', '-p', '-P', '-u', '--class', '--classdata'] }),
+  chrt: wrapper({ skipOperands: 1 }),
+  taskset: wrapper({ skipOperands: 1 }),
+  setsid: wrapper({}),
+  unbuffer: wrapper({}),
+  caffeinate: wrapper({ withValue: ['-t', '-w'] }),
+  strace: wrapper({ withValue: ['-o', '-e', '-p', '-s', '-u', '-E', '-P', '-I', '-b', '-O', '-S', '-X', '-a'] }),
+  ltrace: wrapper({ withValue: ['-o', '-e', '-p', '-s', '-u', '-E', '-n', '-a'] }),
+  watch: wrapper({ withValue: ['-n', '--interval', '-d', '--differences'] }),
+  flock: wrapper({ withValue: ['-w', '--timeout', '-E', '--conflict-exit-code'], skipOperands: 1 }),
+  busybox: (sh, inv) => runArgv(sh, inv, inv.args),
+  toybox: (sh, inv) => runArgv(sh, inv, inv.args),
+  git: gitCommand,
+};
+
+function suCommandOrWrap(sh: ShellAnalyser, inv: Invocation, withValue: string[]): Output {
+  const shellFlag = inv.args.findIndex((word) => ['-s', '-i', '--shell', '--login'].includes(textOf(word) ?? ''));
+  if (shellFlag >= 0 && shellFlag === inv.args.length - 1) return runStdinScript(sh, inv);
+  return wrapper({ withValue })(sh, inv) ?? NOTHING;
+}
+
+function envWrapper(sh: ShellAnalyser, inv: Invocation): Output {
+  const split = inv.args.findIndex((word) => ['-S', '--split-string'].includes(textOf(word) ?? '') || (textOf(word) ?? '').startsWith('--split-string='));
+  if (split >= 0) {
+    const text = textOf(inv.args[split]!)!.startsWith('--split-string=') ? textOf(inv.args[split]!)!.slice(15) : textOf(inv.args[split + 1]);
+    if (text === undefined) {
+      sh.opaque('env -S runs a command line only known at run time', inv.chain);
+      return NOTHING;
+    }
+    return sh.script(text + ' ' + inv.args.slice(split + 2).map((word) => word.raw).join(' '), inv.chain);
+  }
+  return wrapper({ withValue: ['-u', '--unset', '-C', '--chdir'], stopAtAssignment: true })(sh, inv) ?? NOTHING;
+}
+
+
+const KNOWN = new Set(Object.keys(HANDLERS));
+
+export { readFile, fileAction, readPathLike, runArgv, runScriptWord, remoteCode, NOTHING, READS_OPERANDS };

@@ -1,0 +1,210 @@
+// Turns a shell word node into the strings bash would pass to the program: quotes and escapes removed,
+// `~` and variables expanded, braces expanded. Globs are kept as patterns and flagged.
+import type { SyntaxNode } from './parse.js';
+
+/** A word's possible values; `undefined` when they depend on something only known at run time. */
+export interface Word {
+  values: string[] | undefined;
+  raw: string;
+  glob: boolean;
+  /** Its text comes from the network (`$(curl …)`, `<(wget -O- …)`). */
+  network?: boolean;
+}
+
+export interface WordContext {
+  home: string;
+  variable(name: string): string[] | undefined;
+  userHome(user: string): string;
+  /** Static value of `$(…)`, or undefined when it cannot be known without running it. */
+  substitute(node: SyntaxNode): string | undefined;
+}
+
+// Sentinels for characters that are special only when unquoted.
+const BRACE_OPEN = '\u0001';
+const BRACE_COMMA = '\u0002';
+const BRACE_CLOSE = '\u0003';
+const GLOB_STAR = '\u0004';
+const GLOB_QUESTION = '\u0005';
+const GLOB_BRACKET = '\u0006';
+const SENTINELS = /[\u0001-\u0006]/g;
+
+export function evaluateWord(node: SyntaxNode, ctx: WordContext): Word {
+  const pieces = pieceList(node, ctx, true);
+  if (pieces === undefined) return { values: undefined, raw: node.text, glob: false };
+  const joined = pieces.join('');
+  const glob = /[\u0004-\u0006]/.test(joined);
+  const values = expandBraces(joined).map((value) =>
+    value.replace(SENTINELS, (sentinel) => ({ '\u0001': '{', '\u0002': ',', '\u0003': '}', '\u0004': '*', '\u0005': '?', '\u0006': '[' })[sentinel]!),
+  );
+  return { values, raw: node.text, glob };
+}
+
+/** Concatenated pieces; unquoted special characters are sentinel-marked. */
+function pieceList(node: SyntaxNode, ctx: WordContext, first: boolean): string[] | undefined {
+  switch (node.type) {
+    case 'word':
+    case 'number':
+    case 'command_name':
+      if (node.type === 'command_name' && node.namedChildCount > 0 && node.namedChildren[0]!.type !== 'word') {
+        return pieceList(node.namedChildren[0]!, ctx, first);
+      }
+      return [unquotedWord(node.text, ctx, first)];
+    case 'raw_string':
+      return [node.text.slice(1, -1)];
+    case 'ansi_c_string':
+      return [decodeAnsiC(node.text.slice(2, -1))];
+    case 'translated_string':
+      return pieceList(node.namedChildren[0]!, ctx, false);
+    case 'string':
+      return doubleQuoted(node, ctx);
+    case 'concatenation': {
+      const parts: string[] = [];
+      for (const [index, child] of node.namedChildren.entries()) {
+        const part = pieceList(child!, ctx, first && index === 0);
+        if (part === undefined) return undefined;
+        parts.push(part.join(''));
+      }
+      return concatWithGaps(node, parts);
+    }
+    case 'simple_expansion':
+    case 'expansion': {
+      const values = expansionValue(node, ctx);
+      return values && values.length === 1 ? [values[0]!] : undefined;
+    }
+    case 'command_substitution': {
+      const value = ctx.substitute(node);
+      return value === undefined ? undefined : [value.replace(/\n+$/, '')];
+    }
+    default:
+      return undefined;
+  }
+}
+
+// tree-sitter drops literal characters such as `{` `}` `,` between named children of a concatenation;
+// recover them from the source text so brace expansion still sees them.
+function concatWithGaps(node: SyntaxNode, pieces: string[]): string[] {
+  const children = node.namedChildren;
+  if (children.length !== pieces.length) return pieces;
+  const out: string[] = [];
+  let cursor = node.startIndex;
+  children.forEach((child, index) => {
+    if (child!.startIndex > cursor) out.push(markUnquoted(node.text.slice(cursor - node.startIndex, child!.startIndex - node.startIndex)));
+    out.push(pieces[index]!);
+    cursor = child!.endIndex;
+  });
+  if (cursor < node.endIndex) out.push(markUnquoted(node.text.slice(cursor - node.startIndex)));
+  return out;
+}
+
+function unquotedWord(text: string, ctx: WordContext, first: boolean): string {
+  let rest = text;
+  let prefix = '';
+  if (first && rest.startsWith('~')) {
+    const match = /^~([A-Za-z0-9._-]*)(?=\/|$)/.exec(rest);
+    if (match) {
+      prefix = match[1] ? ctx.userHome(match[1]) : ctx.home;
+      rest = rest.slice(match[0].length);
+    }
+  }
+  return prefix + markUnquoted(rest);
+}
+
+/** Removes backslash escapes and marks unquoted glob and brace characters. */
+function markUnquoted(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === '\\') {
+      if (i + 1 < text.length && text[i + 1] !== '\n') out += text[i + 1];
+      i++;
+      continue;
+    }
+    out += { '{': BRACE_OPEN, ',': BRACE_COMMA, '}': BRACE_CLOSE, '*': GLOB_STAR, '?': GLOB_QUESTION, '[': GLOB_BRACKET }[char] ?? char;
+  }
+  return out;
+}
+
+function doubleQuoted(node: SyntaxNode, ctx: WordContext): string[] | undefined {
+  const body = node.text.slice(1, -1);
+  const out: string[] = [];
+  let cursor = node.startIndex + 1;
+  for (const child of node.namedChildren) {
+    if (child!.startIndex > cursor) out.push(unescapeDoubleQuoted(body.slice(cursor - node.startIndex - 1, child!.startIndex - node.startIndex - 1)));
+    if (child!.type === 'string_content') out.push(unescapeDoubleQuoted(child!.text));
+    else {
+      const part = pieceList(child!, ctx, false);
+      if (part === undefined) return undefined;
+      out.push(part.join(''));
+    }
+    cursor = child!.endIndex;
+  }
+  if (cursor < node.endIndex - 1) out.push(unescapeDoubleQuoted(body.slice(cursor - node.startIndex - 1)));
+  return [out.join('')];
+}
+
+function unescapeDoubleQuoted(text: string): string {
+  return text.replace(/\\([$`"\\\n])/g, (_, char: string) => (char === '\n' ? '' : char));
+}
+
+function expansionValue(node: SyntaxNode, ctx: WordContext): string[] | undefined {
+  const name = node.namedChildren.find((child) => child!.type === 'variable_name' || child!.type === 'special_variable_name');
+  if (!name) return undefined;
+  const value = ctx.variable(name.text);
+  if (node.type === 'simple_expansion') return value;
+  // ${VAR}, ${VAR:-default}, ${VAR-default}: anything else (substrings, replacements) is dynamic.
+  const operator = node.text.slice(2 + name.text.length, -1);
+  if (operator === '') return value;
+  const fallback = /^:?-(.*)$/s.exec(operator);
+  if (fallback) return value && value[0] !== '' ? value : [fallback[1]!];
+  return undefined;
+}
+
+/** Bash brace expansion on a sentinel-marked string: `a{b,c}d` → `abd acd`, `{1..3}` → 1 2 3. */
+export function expandBraces(text: string): string[] {
+  const open = text.indexOf(BRACE_OPEN);
+  if (open < 0) return [text];
+  let depth = 0;
+  const commas: number[] = [];
+  for (let i = open; i < text.length; i++) {
+    const char = text[i];
+    if (char === BRACE_OPEN) depth++;
+    else if (char === BRACE_CLOSE && --depth === 0) {
+      const head = text.slice(0, open);
+      const tail = text.slice(i + 1);
+      const inner = text.slice(open + 1, i);
+      if (commas.length === 0) {
+        const range = /^(-?\d+)\.\.(-?\d+)$/.exec(inner) ?? /^([a-zA-Z])\.\.([a-zA-Z])$/.exec(inner);
+        if (!range) return expandBraces(head + '{' + inner + '}' + tail);
+        return rangeValues(range[1]!, range[2]!).flatMap((value) => expandBraces(head + value + tail));
+      }
+      const options: string[] = [];
+      let start = open + 1;
+      for (const comma of commas) options.push(text.slice(start, comma)), (start = comma + 1);
+      options.push(text.slice(start, i));
+      return options.flatMap((option) => expandBraces(head + option + tail));
+    } else if (char === BRACE_COMMA && depth === 1) commas.push(i);
+  }
+  return [text.replace(BRACE_OPEN, '{')];
+}
+
+function rangeValues(from: string, to: string): string[] {
+  const numeric = /\d/.test(from);
+  const start = numeric ? Number(from) : from.charCodeAt(0);
+  const end = numeric ? Number(to) : to.charCodeAt(0);
+  if (Math.abs(end - start) > 1000) return [`${from}..${to}`];
+  const step = start <= end ? 1 : -1;
+  const values: string[] = [];
+  for (let value = start; value !== end + step; value += step) values.push(numeric ? String(value) : String.fromCharCode(value));
+  return values;
+}
+
+/** Decodes the body of `$'…'`. */
+export function decodeAnsiC(body: string): string {
+  return body.replace(/\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)/gs, (_, escape: string) => {
+    const kind = escape[0]!;
+    if (kind === 'x' || kind === 'u' || kind === 'U') return String.fromCodePoint(parseInt(escape.slice(1), 16));
+    if (/[0-7]/.test(kind)) return String.fromCharCode(parseInt(escape, 8));
+    if (kind === 'c') return String.fromCharCode(escape.charCodeAt(1) & 0x1f);
+    return { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v' }[kind] ?? kind;
+  });
+}
