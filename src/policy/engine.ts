@@ -1,0 +1,178 @@
+// The only importer of cedar-wasm: checks policy files against Writ's schema, preparses them once, and
+// answers authorization requests from the preparsed set.
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { createHash } from 'node:crypto';
+import { SCHEMA } from './schema.js';
+
+export interface PolicyFile {
+  /** Name shown in errors and rule locations, e.g. `secrets.cedar`. */
+  name: string;
+  text: string;
+}
+
+/** What Writ does when a rule is the determining one. */
+export type RuleEffect = 'allow' | 'deny' | 'ask';
+
+export interface Rule {
+  id: string;
+  file: string;
+  line: number;
+  effect: RuleEffect;
+  /** Why the rule exists, in words for the person whose agent was stopped. */
+  reason: string;
+  /** How to get an exception. */
+  exception: string;
+  /** A permit annotated `@answer("allow")` opts in to answering `allow`, which skips the agent's own checks. */
+  answersAllow: boolean;
+}
+
+export interface PolicyProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export class PolicyError extends Error {
+  constructor(readonly problems: PolicyProblem[]) {
+    super(problems.map((problem) => `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`).join('\n'));
+  }
+}
+
+export interface EntityJson {
+  uid: { type: string; id: string };
+  attrs: Record<string, unknown>;
+  parents: { type: string; id: string }[];
+}
+
+export interface AuthorizationRequest {
+  principal: { type: string; id: string };
+  action: { type: string; id: string };
+  resource: { type: string; id: string };
+  context: Record<string, unknown>;
+  entities: EntityJson[];
+}
+
+export interface AuthorizationResult {
+  allowed: boolean;
+  /** Ids of the determining policies: the satisfied forbids on deny, the satisfied permits on allow. */
+  rules: string[];
+  /** Evaluation errors; a policy that errors does not apply, so callers must treat any error as deny. */
+  errors: string[];
+}
+
+export interface PreparedPolicy {
+  /** sha256 over the file names and texts: recorded with every decision. */
+  hash: string;
+  rules: Map<string, Rule>;
+  authorize(request: AuthorizationRequest): AuthorizationResult;
+}
+
+const SCHEMA_NAME = 'writ';
+let schemaPrepared = false;
+
+/** Parses and validates policy files against the schema; returns every problem with file:line:column. */
+export function checkPolicy(files: PolicyFile[]): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  for (const file of files) {
+    const parsed = cedar.checkParsePolicySet({ staticPolicies: file.text });
+    if (parsed.type === 'failure') {
+      problems.push(...parsed.errors.map((error) => located(file, error)));
+      continue;
+    }
+    const validation = cedar.validate({ schema: SCHEMA, policies: { staticPolicies: file.text }, validationSettings: { mode: 'strict' } });
+    if (validation.type === 'failure') problems.push(...validation.errors.map((error) => located(file, error)));
+    else problems.push(...validation.validationErrors.map((entry) => located(file, entry.error)));
+  }
+  const seen = new Map<string, string>();
+  for (const rule of files.flatMap((file) => (problems.some((problem) => problem.file === file.name) ? [] : rulesOf(file)))) {
+    const where = `${rule.file}:${rule.line}`;
+    if (seen.has(rule.id)) problems.push({ file: rule.file, line: rule.line, column: 1, message: `rule id "${rule.id}" is already used at ${seen.get(rule.id)}` });
+    seen.set(rule.id, where);
+  }
+  return problems;
+}
+
+export function preparePolicy(files: PolicyFile[]): PreparedPolicy {
+  const problems = checkPolicy(files);
+  if (problems.length > 0) throw new PolicyError(problems);
+  const hash = policyHash(files);
+  const rules = new Map<string, Rule>();
+  const texts: Record<string, string> = {};
+  for (const file of files) {
+    for (const rule of rulesOf(file)) {
+      rules.set(rule.id, rule);
+      texts[rule.id] = rule.text;
+    }
+  }
+  if (!schemaPrepared) {
+    expectSuccess(cedar.preparseSchema(SCHEMA_NAME, SCHEMA), 'schema');
+    schemaPrepared = true;
+  }
+  const setId = `writ-${hash}`;
+  expectSuccess(cedar.preparsePolicySet(setId, { staticPolicies: texts }), 'policy set');
+  return {
+    hash,
+    rules: new Map([...rules].map(([id, { text: _text, ...rule }]) => [id, rule])),
+    authorize(request) {
+      const answer = cedar.statefulIsAuthorized({
+        ...request,
+        preparsedPolicySetId: setId,
+        preparsedSchemaName: SCHEMA_NAME,
+        validateRequest: false,
+      } as cedar.StatefulAuthorizationCall);
+      if (answer.type === 'failure') return { allowed: false, rules: [], errors: answer.errors.map((error) => error.message) };
+      const { decision, diagnostics } = answer.response;
+      return { allowed: decision === 'allow', rules: diagnostics.reason, errors: diagnostics.errors.map((error) => `${error.policyId}: ${error.error.message}`) };
+    },
+  };
+}
+
+export function policyHash(files: PolicyFile[]): string {
+  const digest = createHash('sha256');
+  for (const file of [...files].sort((a, b) => (a.name < b.name ? -1 : 1))) digest.update(`${file.name}\0${file.text}\0`);
+  return digest.digest('hex');
+}
+
+type RuleWithText = Rule & { text: string };
+
+function rulesOf(file: PolicyFile): RuleWithText[] {
+  const parts = cedar.policySetTextToParts(file.text);
+  if (parts.type === 'failure') return [];
+  let cursor = 0;
+  return (parts.policies ?? []).map((text) => {
+    const offset = file.text.indexOf(text, cursor);
+    if (offset >= 0) cursor = offset + text.length;
+    const line = offset >= 0 ? lineAndColumn(file.text, offset).line : 1;
+    const json = cedar.policyToJson(text);
+    const annotations = json.type === 'success' ? ((json.json as { annotations?: Record<string, string> }).annotations ?? {}) : {};
+    const effect = json.type === 'success' ? json.json.effect : 'forbid';
+    return {
+      id: annotations.id ?? `${file.name}:${line}`,
+      file: file.name,
+      line,
+      effect: effect === 'permit' ? 'allow' : annotations.effect === 'ask' ? 'ask' : 'deny',
+      reason: annotations.reason ?? '',
+      exception: annotations.exception ?? '',
+      answersAllow: effect === 'permit' && annotations.answer === 'allow',
+      text,
+    };
+  });
+}
+
+function located(file: PolicyFile, error: cedar.DetailedError): PolicyProblem {
+  const offset = error.sourceLocations?.[0]?.start ?? 0;
+  const { line, column } = lineAndColumn(file.text, offset);
+  const help = error.help ? ` (${error.help})` : '';
+  return { file: file.name, line, column, message: error.message + help };
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+function expectSuccess(answer: cedar.CheckParseAnswer, what: string): void {
+  if (answer.type === 'failure') throw new Error(`cedar could not load the ${what}: ${answer.errors.map((error) => error.message).join('; ')}`);
+}

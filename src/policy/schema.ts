@@ -1,0 +1,60 @@
+// Writ's Cedar schema: who acts (a person on a device, through an agent), what they do, and to what.
+// Policies are validated against it, so a misspelt attribute is an error, never a rule that silently never fires.
+
+export const NAMESPACE = 'Writ';
+
+export const SCHEMA = `namespace Writ {
+  entity Group;
+  entity User in [Group] { assurance: String };
+
+  entity File {
+    path: String,          // absolute; "*" stands for parts only known at run time
+    name: String,          // last path component
+    home_path: String,     // "~/…" under the home directory, else the path
+    in_project: Bool,
+    in_temp: Bool,
+    in_writ_home: Bool,
+    recursive: Bool        // everything below path (grep -r, cp -r, tar, rm -r)
+  };
+  entity Command {
+    program: String,       // with directories and wrappers stripped: /usr/bin/sudo cat → cat
+    line: String,          // program and arguments joined by single spaces, quotes removed
+    args: Set<String>,
+    facts: Set<String>,    // what the normaliser understood, e.g. "git.push.force", "git.push.target:main"
+    remote_code: Bool,     // runs code fetched from the network
+    opaque: Bool,          // Writ could not tell what it runs, reads or writes
+    opaque_reason: String
+  };
+  entity Host {
+    host: String,
+    port: Long,
+    scheme: String,
+    method: String,
+    url: String,
+    project_remote: Bool,  // one of the project's own git remotes
+    loopback: Bool
+  };
+  entity McpServer;
+  entity McpTool in [McpServer] { server: String, tool: String };
+  entity Query { text: String };
+  entity Task { subagent: String };
+
+  type Call = {
+    tool: String,           // the agent's tool: Bash, Read, mcp__github__create_issue, …
+    via: String,            // how the action was reached: "sudo → cat"
+    agent: String,
+    agent_version: String,
+    session: String,
+    permission_mode: String,
+    cwd: String,
+    project_dir: String
+  };
+
+  action read, write, delete appliesTo { principal: [User], resource: [File], context: Call };
+  action exec appliesTo { principal: [User], resource: [Command], context: Call };
+  action fetch, send appliesTo { principal: [User], resource: [Host], context: Call };
+  action mcp_call appliesTo { principal: [User], resource: [McpTool], context: Call };
+  action search appliesTo { principal: [User], resource: [Query], context: Call };
+  action delegate appliesTo { principal: [User], resource: [Task], context: Call };
+}
+`;
