@@ -1,0 +1,104 @@
+// Claude Code's hook contract (2.1.x): what a hook receives on stdin and what it must print.
+import { sha256Hex } from '../../core/digest.js';
+import { redactSecrets } from '../../detect/secrets.js';
+import type { Decision } from '../../policy/index.js';
+
+export const AGENT = 'claude-code';
+
+/** Hooks Writ registers: PreToolUse enforces, the others record. */
+export const ENFORCING_HOOK = 'PreToolUse';
+export const RECORDING_HOOKS = ['PostToolUse', 'PostToolUseFailure', 'UserPromptSubmit', 'SessionStart', 'SessionEnd'] as const;
+
+export interface HookPayload {
+  hook_event_name: string;
+  session_id?: string;
+  transcript_path?: string;
+  cwd?: string;
+  prompt_id?: string;
+  permission_mode?: string;
+  tool_name?: string;
+  tool_input?: unknown;
+  tool_use_id?: string;
+  tool_response?: unknown;
+  [key: string]: unknown;
+}
+
+export class MalformedPayload extends Error {}
+
+/** Parses a hook's stdin; every field Writ relies on is type-checked. */
+export function parsePayload(body: string): HookPayload {
+  if (body.trim() === '') throw new MalformedPayload('the hook payload is empty');
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    throw new MalformedPayload(`the hook payload is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedPayload('the hook payload is not a JSON object');
+  const payload = value as Record<string, unknown>;
+  if (typeof payload.hook_event_name !== 'string') throw new MalformedPayload('the hook payload has no hook_event_name string');
+  for (const field of ['session_id', 'transcript_path', 'cwd', 'prompt_id', 'permission_mode', 'tool_name', 'tool_use_id']) {
+    if (payload[field] !== undefined && typeof payload[field] !== 'string') throw new MalformedPayload(`the hook payload's ${field} is not a string`);
+  }
+  if (payload.hook_event_name === ENFORCING_HOOK) {
+    if (typeof payload.tool_name !== 'string') throw new MalformedPayload('a PreToolUse payload needs a tool_name string');
+    if (typeof payload.cwd !== 'string' || !payload.cwd.startsWith('/')) throw new MalformedPayload('a PreToolUse payload needs an absolute cwd');
+  }
+  return payload as HookPayload;
+}
+
+/** What Claude Code must print for a PreToolUse decision: nothing when Writ has no objection. */
+export function preToolUseOutput(decision: Pick<Decision, 'decision' | 'explicitAllow' | 'reason'>): string {
+  if (decision.decision === 'allow' && !decision.explicitAllow) return '';
+  const hookSpecificOutput: Record<string, string> = { hookEventName: ENFORCING_HOOK, permissionDecision: decision.decision };
+  if (decision.reason) hookSpecificOutput.permissionDecisionReason = decision.reason;
+  return JSON.stringify({ hookSpecificOutput });
+}
+
+export function denyOutput(reason: string): string {
+  return preToolUseOutput({ decision: 'deny', explicitAllow: false, reason });
+}
+
+const MAX_TEXT = 4096;
+
+/** What of a payload goes into the journal: ids and shapes always, contents only as digests; secrets redacted. */
+export function eventData(payload: HookPayload): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  if (payload.cwd) data.cwd = payload.cwd;
+  if (payload.permission_mode) data.permission_mode = payload.permission_mode;
+  if (payload.tool_name) data.tool = payload.tool_name;
+  if (payload.tool_input !== undefined) data.tool_input = summariseInput(payload.tool_name ?? '', payload.tool_input);
+  if (payload.tool_response !== undefined) data.tool_response = digestOf(payload.tool_response);
+  for (const field of ['source', 'reason', 'model', 'is_interrupt', 'duration_ms', 'agent_type', 'agent_id']) {
+    if (payload[field] !== undefined) data[field] = payload[field];
+  }
+  if (typeof payload.prompt === 'string') data.prompt = clip(redactSecrets(payload.prompt));
+  if (typeof payload.error === 'string') data.error = clip(redactSecrets(payload.error));
+  if (typeof payload.tool_response === 'object' && payload.tool_response !== null) {
+    const response = payload.tool_response as Record<string, unknown>;
+    if (typeof response.interrupted === 'boolean') data.interrupted = response.interrupted;
+  }
+  return data;
+}
+
+/** Paths, commands, URLs and MCP argument names are kept; file contents and edit strings only as digests. */
+function summariseInput(tool: string, input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return digestOf(input);
+  const summary: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    if (typeof value === 'string' && ['content', 'old_string', 'new_string', 'new_source'].includes(key)) summary[key] = digestOf(value);
+    else if (typeof value === 'string') summary[key] = clip(redactSecrets(value));
+    else if (tool.startsWith('mcp__') || Array.isArray(value) || (typeof value === 'object' && value !== null)) summary[key] = digestOf(value);
+    else summary[key] = value;
+  }
+  return summary;
+}
+
+function digestOf(value: unknown): { sha256: string; bytes: number } {
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'null';
+  return { sha256: sha256Hex(text), bytes: Buffer.byteLength(text) };
+}
+
+function clip(text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}… [${text.length - MAX_TEXT} more characters]` : text;
+}

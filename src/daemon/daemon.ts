@@ -1,0 +1,253 @@
+// The resident device process: answers hooks on a Unix socket (and, if asked, on loopback HTTP),
+// keeps the journal, takes in what hooks spooled while it was away, and reloads policy when it changes.
+import { execFile } from 'node:child_process';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync, mkdirSync, type FSWatcher } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { loadShellParser, preparePolicy, type PreparedPolicy } from '../policy/index.js';
+import { ensureWritHome, type WritHome } from '../home/writ-home.js';
+import { readPolicyDir, seedPolicy } from '../home/policy-files.js';
+import { denyOutput } from '../agents/claude-code/hook-contract.js';
+import { callEnvironment } from './call-environment.js';
+import { HookService, type HookMode, type HookRequest } from './hook-service.js';
+import { Journal } from './journal.js';
+import { loadOrCreateDeviceKey } from './keys.js';
+
+export const HOOK_PATH = '/v1/hooks/claude-code';
+const MAX_BODY = 64 * 1024 * 1024;
+const SPOOL_INTERVAL_MS = 2000;
+const CHECKPOINT_INTERVAL_MS = 5000;
+
+export interface DaemonOptions {
+  home: WritHome;
+  /** Also answer http hooks on 127.0.0.1:port (fails open in Claude Code: an organisation's choice). */
+  httpPort?: number;
+  log?(line: string): void;
+}
+
+export interface RunningDaemon {
+  policyHash(): string;
+  httpPort(): number | undefined;
+  ingestSpool(): number;
+  close(): Promise<void>;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { home } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`writ daemon: ${line}\n`));
+  ensureWritHome(home);
+  await refuseIfRunning(home.socket);
+  if (seedPolicy(home.policy)) log(`seeded the standard policy into ${home.policy}`);
+  let policy: PreparedPolicy = preparePolicy(readPolicyDir(home.policy));
+  const key = loadOrCreateDeviceKey(home.root);
+  const journal = Journal.open(home.journal, key);
+  const parser = await loadShellParser();
+  const principal = { user: userInfo().username, assurance: 'local-os-user', groups: [] };
+  let agentVersion: string | undefined;
+  detectClaudeVersion().then((version) => (agentVersion = version));
+
+  const now = () => new Date();
+  const service = new HookService({
+    journal,
+    policy: () => policy,
+    parser,
+    principal,
+    writHome: home.root,
+    agentVersion: () => agentVersion,
+    environment: callEnvironment,
+    now,
+  });
+  const record = (kind: string, data: Record<string, unknown>) =>
+    journal.append({ time: now().toISOString(), actor: { os_user: principal.user, assurance: principal.assurance }, agent: { name: 'writ' }, kind, data });
+  record('daemon.start', { pid: process.pid, policy_hash: policy.hash, device_id: key.deviceId });
+
+  const reloadPolicy = () => {
+    try {
+      const next = preparePolicy(readPolicyDir(home.policy));
+      if (next.hash === policy.hash) return;
+      policy = next;
+      record('policy.loaded', { policy_hash: policy.hash });
+      log(`policy reloaded (${policy.hash.slice(0, 12)})`);
+    } catch (error) {
+      // Keep enforcing the last good policy rather than none.
+      log(`policy in ${home.policy} rejected, still enforcing ${policy.hash.slice(0, 12)}:\n${(error as Error).message}`);
+    }
+  };
+
+  const ingestSpool = () => {
+    const taken = takeSpool(home.spool);
+    if (taken.length === 0) return 0;
+    journal.appendMany(service.draftsFor(taken.map((file) => file.request)));
+    for (const file of taken) rmSync(file.path, { force: true });
+    return taken.length;
+  };
+
+  const handle = (mode: HookMode | undefined) => (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'GET' && req.url === '/v1/health') {
+      return reply(res, 200, JSON.stringify({ ok: true, policy_hash: policy.hash, events: journal.count(), device_id: key.deviceId }), 'application/json');
+    }
+    if (req.method !== 'POST' || req.url !== HOOK_PATH) return reply(res, 404, `no such endpoint: ${req.method} ${req.url}`);
+    readBody(req, (error, body) => {
+      const requestMode = mode ?? (req.headers['x-writ-mode'] === 'record' ? 'record' : 'enforce');
+      if (error) return requestMode === 'enforce' ? reply(res, 200, denyOutput(`Writ denied this call: ${error.message}.`), 'application/json') : reply(res, 413, error.message);
+      const projectDir = typeof req.headers['x-writ-project-dir'] === 'string' ? req.headers['x-writ-project-dir'] : undefined;
+      const answer = service.handle({ body: body!, mode: requestMode, projectDir: projectDir || undefined });
+      reply(res, answer.status, answer.body, answer.body.startsWith('{') ? 'application/json' : 'text/plain');
+    });
+  };
+
+  const socketServer = createServer(handle(undefined));
+  await listenOnSocket(socketServer, home.socket);
+  let tcpServer: Server | undefined;
+  if (options.httpPort !== undefined) {
+    const token = hookToken(home.hookToken);
+    tcpServer = createServer((req, res) => {
+      if (!sameSecret(req.headers['x-writ-hook-token'], token)) return reply(res, 401, 'missing or wrong X-Writ-Hook-Token');
+      handle(undefined)(req, res);
+    });
+    await new Promise<void>((resolve, reject) => tcpServer!.once('error', reject).listen(options.httpPort, '127.0.0.1', resolve));
+  }
+  writeFileSync(home.pidFile, `${process.pid}\n`, { mode: 0o600 });
+
+  ingestSpool();
+  const timers = [
+    setInterval(() => {
+      try {
+        ingestSpool();
+      } catch (error) {
+        log(`spool: ${(error as Error).message}`);
+      }
+    }, SPOOL_INTERVAL_MS),
+    setInterval(() => journal.checkpoint(now().toISOString()), CHECKPOINT_INTERVAL_MS),
+  ];
+  let debounce: NodeJS.Timeout | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(home.policy, () => {
+      clearTimeout(debounce);
+      debounce = setTimeout(reloadPolicy, 200);
+    });
+  } catch {
+    log('cannot watch the policy directory; send SIGHUP to reload');
+  }
+  const onHangup = () => reloadPolicy();
+  process.on('SIGHUP', onHangup);
+  log(`listening on ${home.socket}${tcpServer ? ` and http://127.0.0.1:${(tcpServer.address() as { port: number }).port}` : ''}; policy ${policy.hash.slice(0, 12)}`);
+
+  let closed = false;
+  return {
+    policyHash: () => policy.hash,
+    httpPort: () => (tcpServer ? (tcpServer.address() as { port: number }).port : undefined),
+    ingestSpool,
+    async close() {
+      if (closed) return;
+      closed = true;
+      timers.forEach(clearInterval);
+      clearTimeout(debounce);
+      watcher?.close();
+      process.off('SIGHUP', onHangup);
+      await Promise.all([socketServer, tcpServer].filter(Boolean).map((server) => new Promise((resolve) => server!.close(resolve))));
+      ingestSpool();
+      record('daemon.stop', { pid: process.pid });
+      journal.checkpoint(now().toISOString());
+      journal.close();
+      rmSync(home.socket, { force: true });
+      rmSync(home.pidFile, { force: true });
+    },
+  };
+}
+
+function reply(res: ServerResponse, status: number, body: string, type = 'text/plain'): void {
+  res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage, done: (error: Error | undefined, body?: string) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let failed = false;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY) {
+      if (!failed) done(new Error(`the hook payload is larger than ${MAX_BODY} bytes`));
+      failed = true;
+      chunks.length = 0;
+      return;
+    }
+    if (!failed) chunks.push(chunk);
+  });
+  req.on('end', () => failed || done(undefined, Buffer.concat(chunks).toString('utf8')));
+  req.on('error', (error) => failed || ((failed = true), done(error)));
+}
+
+/** Another live daemon owns the socket: refuse; a stale socket file from a crash: remove it. */
+async function refuseIfRunning(socket: string): Promise<void> {
+  if (!existsSync(socket)) return;
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = httpRequest({ socketPath: socket, path: '/v1/health', timeout: 500 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+    probe.on('timeout', () => (probe.destroy(), resolve(false)));
+    probe.end();
+  });
+  if (alive) throw new Error(`a Writ daemon is already running on ${socket}`);
+  rmSync(socket, { force: true });
+}
+
+async function listenOnSocket(server: Server, socket: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socket, resolve));
+  // Only the owner may ask for decisions or write events.
+  chmodSync(socket, 0o600);
+}
+
+function hookToken(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(path, token + '\n', { mode: 0o600, flag: 'wx' });
+  return token;
+}
+
+function sameSecret(given: string | string[] | undefined, expected: string): boolean {
+  if (typeof given !== 'string' || given.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+}
+
+interface SpoolFile {
+  path: string;
+  request: HookRequest;
+}
+
+/** Spooled payloads in the order the shim wrote them (names start with nanoseconds). */
+function takeSpool(dir: string): SpoolFile[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+  const files: SpoolFile[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const spooledAt = statSync(path).mtime.toISOString();
+      files.push({ path, request: { body: readFileSync(path, 'utf8'), mode: 'record', spooledAt } });
+    } catch (error) {
+      // Unreadable: keep it aside rather than lose it.
+      mkdirSync(join(dir, 'unreadable'), { recursive: true, mode: 0o700 });
+      renameSync(path, join(dir, 'unreadable', name));
+      process.stderr.write(`writ daemon: spool file ${name} set aside: ${(error as Error).message}\n`);
+    }
+  }
+  return files;
+}
+
+/** Claude Code's version, from the `claude` on PATH (hook payloads do not carry it). */
+function detectClaudeVersion(): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('claude', ['--version'], { timeout: 5000 }, (error, stdout) => resolve(error ? undefined : /(\d+\.\d+\.\d+)/.exec(stdout)?.[1]));
+  });
+}

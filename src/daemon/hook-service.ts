@@ -1,0 +1,158 @@
+// Answers Claude Code's hooks: PreToolUse is decided and recorded before the answer leaves; every other
+// hook is recorded. Any failure on the enforcing path answers deny.
+import { sha256Hex } from '../core/digest.js';
+import type { EventDraft } from '../core/event.js';
+import { redactSecrets } from '../detect/secrets.js';
+import {
+  AGENT,
+  ENFORCING_HOOK,
+  MalformedPayload,
+  denyOutput,
+  eventData,
+  parsePayload,
+  preToolUseOutput,
+  type HookPayload,
+} from '../agents/claude-code/hook-contract.js';
+import { decide, type Action, type CallEnvironment, type Decision, type PreparedPolicy, type Principal, type ShellParser } from '../policy/index.js';
+import type { Journal } from './journal.js';
+
+export type HookMode = 'enforce' | 'record';
+
+export interface HookAnswer {
+  /** 200 with the text the hook prints; 500 tells a recording shim to spool the payload. */
+  status: number;
+  body: string;
+}
+
+export interface HookServiceDeps {
+  journal: Journal;
+  policy(): PreparedPolicy;
+  parser: ShellParser;
+  principal: Principal;
+  writHome: string;
+  agentVersion(): string | undefined;
+  environment(cwd: string, projectDir?: string): CallEnvironment;
+  now(): Date;
+}
+
+export interface HookRequest {
+  body: string;
+  mode: HookMode;
+  /** CLAUDE_PROJECT_DIR as the shim saw it. */
+  projectDir?: string;
+  /** Set when the payload comes from the spool rather than live. */
+  spooledAt?: string;
+}
+
+export class HookService {
+  constructor(private readonly deps: HookServiceDeps) {}
+
+  handle(request: HookRequest): HookAnswer {
+    let payload: HookPayload;
+    try {
+      payload = parsePayload(request.body);
+    } catch (error) {
+      const reason = error instanceof MalformedPayload ? error.message : String(error);
+      return this.malformed(request, reason);
+    }
+    if (payload.hook_event_name === ENFORCING_HOOK) return this.enforce(payload, request);
+    try {
+      this.deps.journal.append(this.draft(payload, eventData(payload), request));
+      return { status: 200, body: '' };
+    } catch (error) {
+      return { status: 500, body: `Writ could not record the ${payload.hook_event_name} event: ${(error as Error).message}` };
+    }
+  }
+
+  /** Events for payloads the shim spooled while the daemon was away, to be appended in one transaction. */
+  draftsFor(requests: HookRequest[]): EventDraft[] {
+    return requests.map((request) => {
+      try {
+        const payload = parsePayload(request.body);
+        const data = eventData(payload);
+        // A PreToolUse found in the spool was never answered by Writ: the shim denied it.
+        if (payload.hook_event_name === ENFORCING_HOOK) data.decision = { decision: 'deny', answer: 'deny', rules: ['writ.daemon-unreachable'], reason: 'the Writ daemon did not answer' };
+        return this.draft(payload, data, request);
+      } catch (error) {
+        return this.malformedDraft(request, (error as Error).message);
+      }
+    });
+  }
+
+  private enforce(payload: HookPayload, request: HookRequest): HookAnswer {
+    let decision: Decision;
+    try {
+      const env = this.deps.environment(payload.cwd!, request.projectDir);
+      decision = decide(this.deps.policy(), this.deps.parser, this.deps.principal, { tool: payload.tool_name!, input: payload.tool_input }, env, {
+        agent: AGENT,
+        agentVersion: this.deps.agentVersion() ?? 'unknown',
+        session: payload.session_id ?? '',
+        permissionMode: payload.permission_mode ?? '',
+        writHome: this.deps.writHome,
+      });
+    } catch (error) {
+      const reason = `Writ denied this call because deciding it failed (${(error as Error).message}). Report this to your Writ administrator.`;
+      decision = { decision: 'deny', explicitAllow: false, rules: ['writ.internal-error'], reason, actions: [], verdicts: [], policyHash: this.deps.policy().hash };
+    }
+    const output = preToolUseOutput(decision);
+    const answer = decision.decision === 'allow' ? (decision.explicitAllow ? 'allow' : 'silent') : decision.decision;
+    try {
+      // Recorded before the answer is sent: once the agent acts, its evidence already exists.
+      this.deps.journal.append(
+        this.draft(payload, {
+          ...eventData(payload),
+          actions: decision.actions.map(redactAction),
+          decision: { decision: decision.decision, answer, rules: decision.rules, reason: decision.reason, policy_hash: decision.policyHash },
+        }, request),
+      );
+    } catch (error) {
+      return { status: 200, body: denyOutput(`Writ denied this call because it could not record it (${(error as Error).message}).`) };
+    }
+    return { status: 200, body: output };
+  }
+
+  private malformed(request: HookRequest, reason: string): HookAnswer {
+    try {
+      this.deps.journal.append(this.malformedDraft(request, reason));
+    } catch {
+      // Nothing more to do: the answer below still denies.
+    }
+    if (request.mode === 'enforce') return { status: 200, body: denyOutput(`Writ denied this call: ${reason}.`) };
+    return { status: 200, body: '' };
+  }
+
+  private malformedDraft(request: HookRequest, reason: string): EventDraft {
+    return {
+      time: this.deps.now().toISOString(),
+      actor: this.actor(),
+      agent: { name: AGENT, version: this.deps.agentVersion() },
+      kind: 'hook.malformed',
+      data: { mode: request.mode, problem: reason, payload: { sha256: sha256Hex(request.body), bytes: Buffer.byteLength(request.body) }, ...(request.spooledAt ? { spooled_at: request.spooledAt } : {}) },
+    };
+  }
+
+  private draft(payload: HookPayload, data: Record<string, unknown>, request: HookRequest): EventDraft {
+    return {
+      time: this.deps.now().toISOString(),
+      actor: this.actor(),
+      agent: { name: AGENT, version: this.deps.agentVersion() },
+      kind: `hook.${payload.hook_event_name}`,
+      ...(payload.session_id ? { session_id: payload.session_id } : {}),
+      ...(payload.tool_use_id ? { tool_use_id: payload.tool_use_id } : {}),
+      ...(payload.prompt_id ? { prompt_id: payload.prompt_id } : {}),
+      data: request.spooledAt ? { ...data, spooled_at: request.spooledAt } : data,
+    };
+  }
+
+  private actor(): EventDraft['actor'] {
+    return { os_user: this.deps.principal.user, assurance: this.deps.principal.assurance };
+  }
+}
+
+/** Command lines and URLs can carry tokens; the journal keeps them redacted. */
+function redactAction(action: Action): Action {
+  if (action.kind === 'exec') return { ...action, line: redactSecrets(action.line), args: action.args.map(redactSecrets) };
+  if (action.kind === 'fetch' || action.kind === 'send') return { ...action, url: redactSecrets(action.url) };
+  if (action.kind === 'mcp_call') return { ...action, args: { sha256: sha256Hex(JSON.stringify(action.args) ?? '') } };
+  return action;
+}
