@@ -24,17 +24,6 @@ export interface HookAnswer {
   body: string;
 }
 
-export interface HookServiceDeps {
-  journal: Journal;
-  policy(): PreparedPolicy;
-  parser: ShellParser;
-  principal: Principal;
-  writHome: string;
-  agentVersion(): string | undefined;
-  environment(cwd: string, projectDir?: string): CallEnvironment;
-  now(): Date;
-}
-
 export interface HookRequest {
   body: string;
   mode: HookMode;
@@ -42,6 +31,55 @@ export interface HookRequest {
   projectDir?: string;
   /** Set when the payload comes from the spool rather than live. */
   spooledAt?: string;
+}
+
+/** What deciding a PreToolUse needs; the CLI's `policy eval` passes the same. */
+export interface DecisionDeps {
+  policy(): PreparedPolicy;
+  parser: ShellParser;
+  principal: Principal;
+  writHome: string;
+  agentVersion(): string | undefined;
+  environment(cwd: string, projectDir?: string): CallEnvironment;
+}
+
+export interface HookServiceDeps extends DecisionDeps {
+  journal: Journal;
+  now(): Date;
+}
+
+export interface HookDecision {
+  decision: Decision;
+  /** Exactly what the hook prints: '' when Writ has no objection. */
+  output: string;
+}
+
+/** Decides one PreToolUse payload; malformed input and internal failures are decided as deny. */
+export function decidePreToolUse(payload: HookPayload, deps: DecisionDeps, projectDir?: string): HookDecision {
+  let decision: Decision;
+  try {
+    const env = deps.environment(payload.cwd!, projectDir);
+    decision = decide(deps.policy(), deps.parser, deps.principal, { tool: payload.tool_name!, input: payload.tool_input }, env, {
+      agent: AGENT,
+      agentVersion: deps.agentVersion() ?? 'unknown',
+      session: payload.session_id ?? '',
+      permissionMode: payload.permission_mode ?? '',
+      writHome: deps.writHome,
+    });
+  } catch (error) {
+    const reason = `Writ denied this call because deciding it failed (${(error as Error).message}). Report this to your Writ administrator.`;
+    decision = denial('writ.internal-error', reason, deps.policy().hash);
+  }
+  return { decision, output: preToolUseOutput(decision) };
+}
+
+export function malformedDecision(reason: string, policyHash: string): HookDecision {
+  const decision = denial('writ.malformed-payload', `Writ denied this call: ${reason}.`, policyHash);
+  return { decision, output: preToolUseOutput(decision) };
+}
+
+function denial(rule: string, reason: string, policyHash: string): Decision {
+  return { decision: 'deny', explicitAllow: false, rules: [rule], reason, actions: [], verdicts: [], policyHash };
 }
 
 export class HookService {
@@ -80,21 +118,7 @@ export class HookService {
   }
 
   private enforce(payload: HookPayload, request: HookRequest): HookAnswer {
-    let decision: Decision;
-    try {
-      const env = this.deps.environment(payload.cwd!, request.projectDir);
-      decision = decide(this.deps.policy(), this.deps.parser, this.deps.principal, { tool: payload.tool_name!, input: payload.tool_input }, env, {
-        agent: AGENT,
-        agentVersion: this.deps.agentVersion() ?? 'unknown',
-        session: payload.session_id ?? '',
-        permissionMode: payload.permission_mode ?? '',
-        writHome: this.deps.writHome,
-      });
-    } catch (error) {
-      const reason = `Writ denied this call because deciding it failed (${(error as Error).message}). Report this to your Writ administrator.`;
-      decision = { decision: 'deny', explicitAllow: false, rules: ['writ.internal-error'], reason, actions: [], verdicts: [], policyHash: this.deps.policy().hash };
-    }
-    const output = preToolUseOutput(decision);
+    const { decision, output } = decidePreToolUse(payload, this.deps, request.projectDir);
     const answer = decision.decision === 'allow' ? (decision.explicitAllow ? 'allow' : 'silent') : decision.decision;
     try {
       // Recorded before the answer is sent: once the agent acts, its evidence already exists.
@@ -117,7 +141,7 @@ export class HookService {
     } catch {
       // Nothing more to do: the answer below still denies.
     }
-    if (request.mode === 'enforce') return { status: 200, body: denyOutput(`Writ denied this call: ${reason}.`) };
+    if (request.mode === 'enforce') return { status: 200, body: malformedDecision(reason, this.deps.policy().hash).output };
     return { status: 200, body: '' };
   }
 

@@ -4,3 +4,4 @@ export { checkPolicy, preparePolicy, policyHash, PolicyError, type PolicyFile, t
 export { decide, describeAction, type CallContext, type Decision, type DecisionKind, type Principal } from './decide.js';
 export { MalformedCall, normaliseToolCall, type ToolCall } from './normalise.js';
 export { loadShellParser, type ShellParser } from './shell/parse.js';
+export { CASE_ENVIRONMENT, parseCaseFile, runCases, type CaseResult, type PolicyCase, type PolicyCaseFile } from './test-cases.js';

@@ -1,0 +1,57 @@
+// The writ command. Each verb parses its own options strictly: an unknown or malformed option is an
+// error with usage, never silently ignored.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { daemonCommand, startCommand } from './commands/daemon.js';
+import { installCommand, uninstallCommand } from './commands/install.js';
+import { logCommand, verifyCommand } from './commands/journal.js';
+import { policyCommand } from './commands/policy.js';
+
+export class UsageError extends Error {}
+
+export interface Command {
+  usage: string;
+  summary: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: startCommand,
+  daemon: daemonCommand,
+  install: installCommand,
+  uninstall: uninstallCommand,
+  policy: policyCommand,
+  log: logCommand,
+  verify: verifyCommand,
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((command) => command.usage.length));
+  return ['usage: writ <command> [options]', '', ...Object.values(COMMANDS).map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`writ: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    const parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    if (parsed.values.help) {
+      process.stdout.write(`usage: writ ${command.usage}\n${command.summary}\n`);
+      return 0;
+    }
+    return await command.run(parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] });
+  } catch (error) {
+    const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`writ ${name}: ${(error as Error).message}\n`);
+    if (isUsage) process.stderr.write(`usage: writ ${command.usage}\n`);
+    return isUsage ? 2 : 1;
+  }
+}
