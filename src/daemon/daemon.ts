@@ -1,13 +1,13 @@
 // The resident device process: answers hooks on a Unix socket (and, if asked, on loopback HTTP),
 // keeps the journal, takes in what hooks spooled while it was away, and reloads policy when it changes.
 import { execFile } from 'node:child_process';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync, mkdirSync, type FSWatcher } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { loadShellParser, preparePolicy, type PreparedPolicy } from '../policy/index.js';
-import { ensureWritHome, type WritHome } from '../home/writ-home.js';
+import { ensureWritHome, loadOrCreateHookToken, type WritHome } from '../home/writ-home.js';
 import { readPolicyDir, seedPolicy } from '../home/policy-files.js';
 import { denyOutput } from '../agents/claude-code/hook-contract.js';
 import { callEnvironment } from './call-environment.js';
@@ -102,7 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   await listenOnSocket(socketServer, home.socket);
   let tcpServer: Server | undefined;
   if (options.httpPort !== undefined) {
-    const token = hookToken(home.hookToken);
+    const token = loadOrCreateHookToken(home);
     tcpServer = createServer((req, res) => {
       if (!sameSecret(req.headers['x-writ-hook-token'], token)) return reply(res, 401, 'missing or wrong X-Writ-Hook-Token');
       handle(undefined)(req, res);
@@ -202,13 +202,6 @@ async function listenOnSocket(server: Server, socket: string): Promise<void> {
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socket, resolve));
   // Only the owner may ask for decisions or write events.
   chmodSync(socket, 0o600);
-}
-
-function hookToken(path: string): string {
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(path, token + '\n', { mode: 0o600, flag: 'wx' });
-  return token;
 }
 
 function sameSecret(given: string | string[] | undefined, expected: string): boolean {

@@ -1,5 +1,6 @@
 // Where a device's Writ state lives: $WRIT_HOME, by default ~/.writ. Everything is created owner-only.
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -32,4 +33,13 @@ export function resolveWritHome(explicit?: string, env: NodeJS.ProcessEnv = proc
 export function ensureWritHome(home: WritHome): void {
   mkdirSync(home.root, { recursive: true, mode: 0o700 });
   mkdirSync(home.spool, { recursive: true, mode: 0o700 });
+}
+
+/** The secret an http hook must present to the daemon's loopback port; created owner-only on first use. */
+export function loadOrCreateHookToken(home: WritHome): string {
+  if (existsSync(home.hookToken)) return readFileSync(home.hookToken, 'utf8').trim();
+  ensureWritHome(home);
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(home.hookToken, token + '\n', { mode: 0o600, flag: 'wx' });
+  return token;
 }

@@ -67,7 +67,7 @@ export function decide(policy: PreparedPolicy, parser: ShellParser, principal: P
 }
 
 function judge(policy: PreparedPolicy, principal: Principal, action: Action, tool: string, env: CallEnvironment, context: CallContext): ActionVerdict {
-  const result = policy.authorize(toRequest(principal, action, tool, env, context));
+  const result = policy.authorize(toRequest(principal, action, tool, env, context, policy.attributes));
   if (result.errors.length > 0) return { action, decision: 'deny', rules: ['writ.policy-error'] };
   if (result.allowed) return { action, decision: 'allow', rules: result.rules };
   const denying = result.rules.filter((id) => policy.rules.get(id)?.effect !== 'ask');
@@ -75,12 +75,13 @@ function judge(policy: PreparedPolicy, principal: Principal, action: Action, too
   return denying.length > 0 ? { action, decision: 'deny', rules: denying } : { action, decision: 'ask', rules: result.rules };
 }
 
-export function toRequest(principal: Principal, action: Action, tool: string, env: CallEnvironment, context: CallContext): AuthorizationRequest {
+/** The Cedar request for one action; with `used`, only the attributes some rule reads are sent. */
+export function toRequest(principal: Principal, action: Action, tool: string, env: CallEnvironment, context: CallContext, used?: ReadonlySet<string>): AuthorizationRequest {
+  const only = (attrs: Record<string, unknown>) => (used ? Object.fromEntries(Object.entries(attrs).filter(([name]) => used.has(name))) : attrs);
   const user = { type: 'Writ::User', id: principal.user };
-  const entities: EntityJson[] = [
-    { uid: user, attrs: { assurance: principal.assurance }, parents: principal.groups.map((group) => ({ type: 'Writ::Group', id: group })) },
-  ];
-  const callContext = {
+  const userEntity = { uid: user, attrs: only({ assurance: principal.assurance }), parents: principal.groups.map((group) => ({ type: 'Writ::Group', id: group })) };
+  const entities: EntityJson[] = Object.keys(userEntity.attrs).length > 0 || userEntity.parents.length > 0 ? [userEntity] : [];
+  const callContext = only({
     tool,
     via: action.via,
     agent: context.agent,
@@ -89,9 +90,9 @@ export function toRequest(principal: Principal, action: Action, tool: string, en
     permission_mode: context.permissionMode,
     cwd: env.cwd,
     project_dir: env.projectDir,
-  };
+  });
   const request = (actionId: string, resource: EntityJson): AuthorizationRequest => {
-    entities.push(resource);
+    entities.push({ ...resource, attrs: only(resource.attrs) });
     return { principal: user, action: { type: 'Writ::Action', id: actionId }, resource: resource.uid, context: callContext, entities };
   };
   switch (action.kind) {

@@ -65,6 +65,8 @@ export interface PreparedPolicy {
   /** sha256 over the file names and texts: recorded with every decision. */
   hash: string;
   rules: Map<string, Rule>;
+  /** Every attribute name some rule reads: requests carry only these, since marshalling dominates a request's cost. */
+  attributes: ReadonlySet<string>;
   authorize(request: AuthorizationRequest): AuthorizationResult;
 }
 
@@ -95,22 +97,26 @@ export function preparePolicy(files: PolicyFile[]): PreparedPolicy {
   if (problems.length > 0) throw new PolicyError(problems);
   const hash = policyHash(files);
   const rules = new Map<string, Rule>();
-  const texts: Record<string, string> = {};
+  const attributes = new Set<string>();
+  // Cedar evaluates every policy of a set for every request, so each action gets a set of only the
+  // policies whose scope can match it: the same answers, at a fraction of the cost.
+  const textsByAction = new Map<string, Record<string, string>>(ACTIONS.map((action) => [action, {}]));
   for (const file of files) {
-    for (const { text, ...rule } of rulesOf(file)) {
+    for (const { text, actions, reads, ...rule } of rulesOf(file)) {
       rules.set(rule.id, rule);
-      texts[rule.id] = text;
+      reads.forEach((name) => attributes.add(name));
+      for (const action of actions ?? ACTIONS) textsByAction.get(action)![rule.id] = text;
     }
   }
-  const setId = `writ-${hash}`;
-  expectSuccess(cedar.preparsePolicySet(setId, { staticPolicies: texts }), 'policy set');
+  for (const [action, texts] of textsByAction) expectSuccess(cedar.preparsePolicySet(`writ-${hash}-${action}`, { staticPolicies: texts }), `policy set for ${action}`);
   return {
     hash,
     rules,
+    attributes,
     authorize(request) {
       const answer = cedar.statefulIsAuthorized({
         ...request,
-        preparsedPolicySetId: setId,
+        preparsedPolicySetId: `writ-${hash}-${request.action.id}`,
         // Requests are not re-validated against the schema on the hot path (it costs ~20% here):
         // policies were validated when loaded, and the request builder is tested against the schema.
         validateRequest: false,
@@ -128,7 +134,10 @@ export function policyHash(files: PolicyFile[]): string {
   return digest.digest('hex');
 }
 
-type RuleWithText = Rule & { text: string };
+/** Every action of the schema; a rule that names none in its scope applies to all of them. */
+const ACTIONS = ['read', 'write', 'delete', 'exec', 'fetch', 'send', 'mcp_call', 'search', 'delegate'];
+
+type RuleWithText = Rule & { text: string; actions: string[] | undefined; reads: string[] };
 
 function rulesOf(file: PolicyFile): RuleWithText[] {
   const parts = cedar.policySetTextToParts(file.text);
@@ -141,6 +150,7 @@ function rulesOf(file: PolicyFile): RuleWithText[] {
     const json = cedar.policyToJson(text);
     const annotations = json.type === 'success' ? ((json.json as { annotations?: Record<string, string> }).annotations ?? {}) : {};
     const effect = json.type === 'success' ? json.json.effect : 'forbid';
+    const scope = json.type === 'success' ? (json.json.action as { op: string; entity?: { id: string }; entities?: { id: string }[] }) : { op: 'All' };
     return {
       id: annotations.id ?? `${file.name}:${line}`,
       file: file.name,
@@ -150,8 +160,22 @@ function rulesOf(file: PolicyFile): RuleWithText[] {
       exception: annotations.exception ?? '',
       answersAllow: effect === 'permit' && annotations.answer === 'allow',
       text,
+      reads: json.type === 'success' ? attributeNames(json.json) : [],
+      actions: scope.op === '==' ? [scope.entity!.id] : scope.op === 'in' ? (scope.entities ?? [scope.entity!]).map((entity) => entity.id) : undefined,
     };
   });
+}
+
+/** Names of every attribute a policy's JSON form accesses (`.attr` and `has attr`), whatever the entity. */
+function attributeNames(node: unknown, names: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((child) => attributeNames(child, names));
+  else if (typeof node === 'object' && node !== null) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'attr' && typeof value === 'string') names.push(value);
+      else attributeNames(value, names);
+    }
+  }
+  return names;
 }
 
 function located(file: PolicyFile, error: cedar.DetailedError): PolicyProblem {

@@ -142,3 +142,23 @@ describe('writ daemon policy reload', () => {
     }
   });
 });
+
+describe('writ daemon http transport', () => {
+  test('answers http hooks on loopback only with the hook token, so a web page cannot post events', async () => {
+    const writ = await startTestDaemon({ httpPort: 0 });
+    try {
+      const port = writ.daemon.httpPort()!;
+      const { readFileSync } = await import('node:fs');
+      const token = readFileSync(writ.home.hookToken, 'utf8').trim();
+      const body = preToolUse('Read', { file_path: '/home/dev/project/.env' });
+      const post = (headers: Record<string, string>) => fetch(`http://127.0.0.1:${port}/v1/hooks/claude-code`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      assert.equal((await post({})).status, 401);
+      assert.equal((await post({ 'x-writ-hook-token': token.slice(0, -1) + 'x' })).status, 401);
+      const answer = await post({ 'x-writ-hook-token': token, 'x-writ-mode': 'enforce' });
+      assert.equal(answer.status, 200);
+      assert.equal(decisionOf(await answer.text()).permissionDecision, 'deny');
+    } finally {
+      await writ.daemon.close();
+    }
+  });
+});

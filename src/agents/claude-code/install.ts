@@ -44,6 +44,8 @@ export interface InstallClaudeCodeOptions extends SettingsTargetOptions {
   shimPath: string;
   /** The daemon's loopback port, for transport 'http'. */
   httpPort?: number;
+  /** The daemon's hook token, for transport 'http'. */
+  httpToken?: string;
   /** Print what would be written instead of writing it. */
   print?: boolean;
   output?: InstallOutput;
@@ -147,6 +149,7 @@ export async function installClaudeCode(options: InstallClaudeCodeOptions): Prom
     // A managed drop-in serves every user, and each user's shim must reach their own daemon.
     writHome: managed ? undefined : writHome,
     httpPort: options.httpPort,
+    httpToken: options.httpToken,
   });
 
   const warnings: string[] = [];

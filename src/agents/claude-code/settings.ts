@@ -43,6 +43,8 @@ export interface WritHookOptions {
   writHome?: string;
   /** The daemon's loopback port, for transport 'http'. */
   httpPort?: number;
+  /** Sent as X-Writ-Hook-Token, so only Claude Code (not a web page) can post to the loopback port. */
+  httpToken?: string;
 }
 
 /** Seconds. Longer than the shim's own deadline (800 ms), so Claude Code's timeout, which fails open, never fires first. */
@@ -64,7 +66,7 @@ const WRIT_COMMAND = new RegExp(`^${SHELL_QUOTED}(?: --home ${SHELL_QUOTED})? (?
 const WRIT_URL = new RegExp(`^http://127\\.0\\.0\\.1:\\d{1,5}${DAEMON_HOOK_PATH}$`);
 
 export function writHookCommands(options: WritHookOptions): WritHookCommands {
-  const { transport, shimPath, writHome, httpPort } = options;
+  const { transport, shimPath, writHome, httpPort, httpToken } = options;
   if (transport === 'http' && !(Number.isInteger(httpPort) && httpPort! > 0 && httpPort! < 65536)) {
     throw new Error(`the http transport needs the Writ daemon's port (1-65535), not ${httpPort}`);
   }
@@ -76,7 +78,7 @@ export function writHookCommands(options: WritHookOptions): WritHookCommands {
       handlers[event] = {
         type: 'http',
         url: `http://127.0.0.1:${httpPort}${DAEMON_HOOK_PATH}`,
-        headers: { 'X-Writ-Mode': mode },
+        headers: { 'X-Writ-Mode': mode, ...(httpToken ? { 'X-Writ-Hook-Token': httpToken } : {}) },
         timeout: WRIT_HOOK_TIMEOUT_SECONDS,
       };
     } else {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { bundledShimPath, installClaudeCode, uninstallClaudeCode, type ClaudeCodeScope } from '../../agents/claude-code/install.js';
-import { resolveWritHome } from '../../home/writ-home.js';
+import { loadOrCreateHookToken, resolveWritHome } from '../../home/writ-home.js';
 import { UsageError, type Command } from '../main.js';
 import { integerOption, oneOf } from '../options.js';
 
@@ -19,12 +19,14 @@ export const installCommand: Command = {
     agentArgument(positionals);
     const scope = oneOf(values.scope, '--scope', SCOPES) as ClaudeCodeScope;
     const transport = oneOf(values.transport, '--transport', ['command', 'http'] as const, 'command');
+    const home = resolveWritHome(values.home as string | undefined);
     const result = await installClaudeCode({
       scope,
       projectDir: values.project ? resolve(values.project as string) : undefined,
       transport,
       httpPort: integerOption(values['http-port'], '--http-port', 1, 65535) ?? DEFAULT_HTTP_PORT,
-      writHome: resolveWritHome(values.home as string | undefined).root,
+      httpToken: transport === 'http' ? loadOrCreateHookToken(home) : undefined,
+      writHome: home.root,
       shimPath: bundledShimPath(),
       print: values.print === true,
     });
