@@ -1,19 +1,11 @@
 // The writ command. Each verb parses its own options strictly: an unknown or malformed option is an
 // error with usage, never silently ignored.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command.js';
 import { daemonCommand, startCommand } from './commands/daemon.js';
 import { installCommand, uninstallCommand } from './commands/install.js';
 import { logCommand, verifyCommand } from './commands/journal.js';
 import { policyCommand } from './commands/policy.js';
-
-export class UsageError extends Error {}
-
-export interface Command {
-  usage: string;
-  summary: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  run(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }): Promise<number>;
-}
 
 const COMMANDS: Record<string, Command> = {
   start: startCommand,

@@ -1,4 +1,4 @@
-import { UsageError } from './main.js';
+import { UsageError } from './command.js';
 
 export function integerOption(value: string | boolean | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;

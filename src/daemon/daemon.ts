@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync, mkdirSync, type FSWatcher } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { loadShellParser, preparePolicy, type PreparedPolicy } from '../policy/index.js';
@@ -11,6 +11,7 @@ import { ensureWritHome, loadOrCreateHookToken, type WritHome } from '../home/wr
 import { readPolicyDir, seedPolicy } from '../home/policy-files.js';
 import { denyOutput } from '../agents/claude-code/hook-contract.js';
 import { callEnvironment } from './call-environment.js';
+import { daemonAnswers } from './health.js';
 import { HookService, type HookMode, type HookRequest } from './hook-service.js';
 import { Journal } from './journal.js';
 import { loadOrCreateDeviceKey } from './keys.js';
@@ -185,16 +186,7 @@ function readBody(req: IncomingMessage, done: (error: Error | undefined, body?: 
 /** Another live daemon owns the socket: refuse; a stale socket file from a crash: remove it. */
 async function refuseIfRunning(socket: string): Promise<void> {
   if (!existsSync(socket)) return;
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = httpRequest({ socketPath: socket, path: '/v1/health', timeout: 500 }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    probe.on('error', () => resolve(false));
-    probe.on('timeout', () => (probe.destroy(), resolve(false)));
-    probe.end();
-  });
-  if (alive) throw new Error(`a Writ daemon is already running on ${socket}`);
+  if (await daemonAnswers(socket)) throw new Error(`a Writ daemon is already running on ${socket}`);
   rmSync(socket, { force: true });
 }
 

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startDaemon } from '../../daemon/daemon.js';
+import { daemonAnswers } from '../../daemon/health.js';
 import { ensureWritHome, resolveWritHome } from '../../home/writ-home.js';
-import { UsageError, type Command } from '../main.js';
+import { UsageError, type Command } from '../command.js';
 import { integerOption } from '../options.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/writ.js', import.meta.url));
@@ -45,7 +45,7 @@ async function detach(root: string, log: string, socket: string, httpPort: numbe
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   for (let waited = 0; waited < 10_000; waited += 100) {
-    if (await healthy(socket)) {
+    if (await daemonAnswers(socket)) {
       process.stdout.write(`writ daemon running (pid ${child.pid}); log: ${log}\n`);
       return 0;
     }
@@ -55,14 +55,3 @@ async function detach(root: string, log: string, socket: string, httpPort: numbe
   throw new UsageError(`the daemon did not come up; see ${log}`);
 }
 
-export function healthy(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = request({ socketPath: socket, path: '/v1/health', timeout: 500 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    probe.on('error', () => resolve(false));
-    probe.on('timeout', () => (probe.destroy(), resolve(false)));
-    probe.end();
-  });
-}

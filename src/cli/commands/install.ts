@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { bundledShimPath, installClaudeCode, uninstallClaudeCode, type ClaudeCodeScope } from '../../agents/claude-code/install.js';
 import { loadOrCreateHookToken, resolveWritHome } from '../../home/writ-home.js';
-import { UsageError, type Command } from '../main.js';
+import { UsageError, type Command } from '../command.js';
 import { integerOption, oneOf } from '../options.js';
 
 const SCOPES = ['user', 'project', 'managed'] as const;

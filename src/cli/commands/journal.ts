@@ -5,7 +5,7 @@ import { parseEnvelope } from '../../core/dsse.js';
 import { verifyJournal } from '../../daemon/journal.js';
 import { loadPublicKey } from '../../daemon/keys.js';
 import { resolveWritHome } from '../../home/writ-home.js';
-import { UsageError, type Command } from '../main.js';
+import { UsageError, type Command } from '../command.js';
 import { integerOption } from '../options.js';
 
 export const logCommand: Command = {

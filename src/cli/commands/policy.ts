@@ -17,7 +17,7 @@ import {
   type PreparedPolicy,
   type ShellParser,
 } from '../../policy/index.js';
-import { UsageError, type Command } from '../main.js';
+import { UsageError, type Command } from '../command.js';
 
 const SUBCOMMANDS = 'check | eval | test';
 
