@@ -14,14 +14,32 @@ export interface GitFacts {
   branch?: string;
 }
 
+// Facts that do not change while the daemon runs, and git facts briefly cached: a session makes many
+// calls in one directory, and reading .git for each would be most of a decision's file-system cost.
+const HOME = homedir();
+const OS_USER = userInfo().username;
+const TEMP_DIRS = temporaryDirectories();
+const GIT_FACTS_TTL_MS = 1000;
+const gitCache = new Map<string, { at: number; facts: GitFacts | undefined }>();
+
+function cachedGitFacts(cwd: string): GitFacts | undefined {
+  const now = Date.now();
+  const hit = gitCache.get(cwd);
+  if (hit && now - hit.at < GIT_FACTS_TTL_MS) return hit.facts;
+  if (gitCache.size > 256) gitCache.clear();
+  const facts = gitFacts(cwd);
+  gitCache.set(cwd, { at: now, facts });
+  return facts;
+}
+
 export function callEnvironment(cwd: string, projectDir?: string): CallEnvironment {
-  const git = gitFacts(cwd);
+  const git = cachedGitFacts(cwd);
   return {
-    home: homedir(),
+    home: HOME,
     cwd,
     projectDir: projectDir ?? git?.root ?? cwd,
-    tempDirs: temporaryDirectories(),
-    osUser: userInfo().username,
+    tempDirs: TEMP_DIRS,
+    osUser: OS_USER,
     gitRemotes: git?.remotes ?? {},
     gitBranch: git?.branch,
     expandGlob,

@@ -1,44 +1,15 @@
 // Writ governing real Claude Code end to end: `writ install` writes the hooks, Claude Code calls the C shim,
 // the daemon decides from the standard policy, and the journal keeps a signed record that `writ verify` checks.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { daemonAnswers } from '../../src/daemon/health.js';
+import { startWritDaemon, stopWritDaemon, writ } from '../support/writ-process.js';
 import { resolveWritHome, type WritHome } from '../../src/home/writ-home.js';
 import { createClaudeWorkspace, runClaude, type ClaudeRun, type ClaudeWorkspace } from '../support/claude.js';
 import { startScriptedModel, type ScriptedModel, type ScriptedTurn } from '../support/scripted-model.js';
-
-const WRIT_BIN = join(import.meta.dirname, '../../bin/writ.js');
-
-function writEnv(home: string) {
-  return { ...process.env, HOME: home, WRIT_HOME: join(home, '.writ') };
-}
-
-function writ(args: string[], home: string, input?: string) {
-  const run = spawnSync(process.execPath, [WRIT_BIN, ...args], { env: writEnv(home), input, encoding: 'utf8' });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-/** `writ daemon` as its own process, as the same user (same HOME) as Claude Code. */
-async function startWritDaemon(home: string, writHome: WritHome): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [WRIT_BIN, 'daemon'], { env: writEnv(home), stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  for (let waited = 0; !(await daemonAnswers(writHome.socket)); waited += 50) {
-    if (waited > 15_000 || child.exitCode !== null) throw new Error(`writ daemon did not start: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return child;
-}
-
-async function stopWritDaemon(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 interface JournalRow {
   seq: number;
