@@ -5,6 +5,7 @@ import { resolvePath } from '../paths.js';
 import type { ShellParser, SyntaxNode } from './parse.js';
 import { evaluateWord, type Word } from './words.js';
 import { runInvocation } from './commands.js';
+import { hostAction } from './network.js';
 
 /** What flows into a command's standard input. */
 export interface Stdin {
@@ -33,6 +34,12 @@ export interface Output {
   pathsUnder?: string;
 }
 
+/** A file a command touches; `recursive` when it stands for everything below `path`. */
+export interface FileTarget {
+  path: string;
+  recursive: boolean;
+}
+
 export interface ShellAnalysis {
   actions: Action[];
 }
@@ -43,6 +50,8 @@ const NO_STDIN: Stdin = { network: false, piped: false };
 export class ShellAnalyser {
   readonly actions: Action[] = [];
   cwd: string;
+  /** The checked-out branch as the line goes on (`git checkout main && git push -f`). */
+  gitBranch: string | undefined;
   private readonly variables = new Map<string, string[] | undefined>();
   private readonly networkNodes = new Set<number>();
   private depth = 0;
@@ -52,6 +61,7 @@ export class ShellAnalyser {
     readonly env: CallEnvironment,
   ) {
     this.cwd = env.cwd;
+    this.gitBranch = env.gitBranch;
     const known: Record<string, string> = {
       HOME: env.home,
       USER: env.osUser,
@@ -115,16 +125,10 @@ export class ShellAnalyser {
         return { network: false };
       case 'command':
         return this.command(node, [], chain, stdin);
-      case 'redirected_statement': {
-        const body = node.childForFieldName('body');
-        const redirects = node.namedChildren.filter((child) => child !== body) as SyntaxNode[];
-        if (!body) return this.redirectsOnly(redirects, chain);
-        if (body.type === 'command') return this.command(body, redirects, chain, stdin);
-        const redirectedStdin = this.applyRedirects(redirects, chain, stdin);
-        return this.statement(body, chain, redirectedStdin);
-      }
+      case 'redirected_statement':
+        return this.redirected(node, [], chain, stdin);
       case 'pipeline':
-        return this.pipeline(node, chain, stdin);
+        return this.pipeline(node, [], chain, stdin);
       case 'variable_assignment':
         this.assign(node);
         return { network: false };
@@ -169,13 +173,34 @@ export class ShellAnalyser {
     }
   }
 
-  private pipeline(node: SyntaxNode, chain: string[], stdin: Stdin): Output {
+  /**
+   * A statement with redirections written after it. tree-sitter-bash hangs those written after `a && b` or
+   * `a | b` on the whole list or pipeline; bash gives them to the last command, after `cd` and the like ran.
+   */
+  private redirected(node: SyntaxNode, outer: SyntaxNode[], chain: string[], stdin: Stdin): Output {
+    const body = node.type === 'redirected_statement' ? node.childForFieldName('body') : node;
+    const redirects = [...(node.type === 'redirected_statement' ? (node.namedChildren.filter((child) => child !== body) as SyntaxNode[]) : []), ...outer];
+    if (!body) return this.redirectsOnly(redirects, chain);
+    if (body.type === 'command') return this.command(body, redirects, chain, stdin);
+    if (body.type === 'redirected_statement') return this.redirected(body, redirects, chain, stdin);
+    if (body.type === 'pipeline') return this.pipeline(body, redirects, chain, stdin);
+    if (body.type === 'list') {
+      const parts = body.namedChildren as SyntaxNode[];
+      this.statements(parts.slice(0, -1), chain, stdin);
+      return this.redirected(parts[parts.length - 1]!, redirects, chain, stdin);
+    }
+    return this.statement(body, chain, this.applyRedirects(redirects, chain, stdin));
+  }
+
+  /** Each stage reads what the previous one printed; `trailing` redirections belong to the last stage. */
+  private pipeline(node: SyntaxNode, trailing: SyntaxNode[], chain: string[], stdin: Stdin): Output {
     let input = stdin;
     let output: Output = { network: false };
-    for (const stage of node.namedChildren) {
-      output = this.statement(stage!, chain, input);
+    const stages = node.namedChildren as SyntaxNode[];
+    stages.forEach((stage, index) => {
+      output = index === stages.length - 1 && trailing.length > 0 ? this.redirected(stage, trailing, chain, input) : this.statement(stage, chain, input);
       input = { text: output.text, network: output.network, pathsUnder: output.pathsUnder, piped: true };
-    }
+    });
     return output;
   }
 
@@ -194,10 +219,25 @@ export class ShellAnalyser {
   /** For a loop over a glob the loop variable takes each match; without matches, the pattern itself. */
   private expandGlobValues(word: Word): string[] {
     if (!word.glob) return word.values!;
-    return word.values!.flatMap((value) => {
-      const matches = this.env.expandGlob?.(this.path(value)) ?? [];
-      return matches.length > 0 ? matches : [value];
-    });
+    return word.values!.flatMap((value) => this.files(value, true).filter((file) => !file.recursive).map((file) => file.path));
+  }
+
+  /**
+   * The files a path names. A glob is expanded against the file system when Writ can. One it cannot expand
+   * may match any name that fits: it is kept as a pattern, with `*` for every wildcard (the policy's sign of
+   * a part only known at run time), and stands for everything below its literal directory as well.
+   */
+  files(value: string, glob: boolean): FileTarget[] {
+    const path = this.path(value);
+    if (glob) {
+      const matches = this.env.expandGlob?.(path) ?? [];
+      if (matches.length > 0) return matches.map((match) => ({ path: match, recursive: false }));
+    }
+    const pattern = glob ? path.replace(/\[!?\]?[^\]/]*\]|\?/g, '*').replace(/\*+/g, '*') : path;
+    const wildcard = pattern.indexOf('*');
+    if (wildcard < 0) return [{ path, recursive: false }];
+    const directory = pattern.slice(0, pattern.lastIndexOf('/', wildcard)) || '/';
+    return [{ path: pattern, recursive: false }, { path: directory, recursive: true }];
   }
 
   private assign(node: SyntaxNode): void {
@@ -294,6 +334,11 @@ export class ShellAnalyser {
       if (!destination) continue;
       const operator = redirect.text.slice(0, destination.startIndex - redirect.startIndex).replace(/^\d+/, '').trim();
       const word = this.word(destination, chain);
+      // `< <(curl …)` reads what the substituted command prints; `> >(tee …)` feeds it, writing no file here.
+      if (destination.type === 'process_substitution') {
+        if (operator.startsWith('<')) input = { network: word.network ?? false, piped: true };
+        continue;
+      }
       if (operator.startsWith('>&') || operator.startsWith('<&')) {
         if (/^\d+-?$|^-$/.test(word.raw)) continue;
       }
@@ -306,12 +351,18 @@ export class ShellAnalyser {
       }
       for (const value of word.values) {
         if (isHarmlessDevice(value)) continue;
-        const path = this.path(value);
-        if (reads) {
-          this.actions.push({ kind: 'read', path, recursive: false, via });
-          input = { network: false, piped: true };
+        // bash itself opens a connection for /dev/tcp/HOST/PORT and /dev/udp/HOST/PORT.
+        const socket = /^\/dev\/(?:tcp|udp)\/([^/]+)\/(\d+)$/.exec(this.path(value));
+        if (socket) {
+          this.actions.push({ ...hostAction(writes ? 'send' : 'fetch', socket[1]!, via, Number(socket[2]), this.env), method: 'TCP' });
+          if (reads) input = { network: true, piped: true };
+          continue;
         }
-        if (writes) this.actions.push({ kind: 'write', path, recursive: false, via });
+        for (const { path, recursive } of this.files(value, word.glob)) {
+          if (reads) this.actions.push({ kind: 'read', path, recursive, via });
+          if (writes) this.actions.push({ kind: 'write', path, recursive, via });
+        }
+        if (reads) input = { network: false, piped: true };
       }
     }
     return input;

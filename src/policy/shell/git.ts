@@ -1,7 +1,7 @@
 // git: global options that run commands (`-c core.sshCommand=…`), remotes that data goes to, force pushes.
 import type { ExecAction } from '../actions.js';
 import { hostAction, parseRemoteSpec } from './network.js';
-import { hasOption, parseArgs, textOf } from './options.js';
+import { hasOption, optionValues, parseArgs, textOf } from './options.js';
 import type { Invocation, Output, ShellAnalyser } from './analyse.js';
 import { NOTHING, fileAction, readPathLike, runScriptWord } from './commands.js';
 
@@ -11,6 +11,16 @@ const EXECUTING_KEYS = /^(core\.(sshcommand|pager|editor|fsmonitor|hookspath|ask
 const GLOBAL_WITH_VALUE = ['-C', '-c', '--git-dir', '--work-tree', '--namespace', '--exec-path', '--config-env', '--super-prefix', '--list-cmds', '--attr-source'];
 
 export function gitCommand(sh: ShellAnalyser, inv: Invocation): Output {
+  // `git -C dir` works in dir for this one command only.
+  const savedCwd = sh.cwd;
+  try {
+    return gitSubcommand(sh, inv);
+  } finally {
+    sh.cwd = savedCwd;
+  }
+}
+
+function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
   const args = inv.args;
   const facts: string[] = [];
   let i = 0;
@@ -70,6 +80,10 @@ export function gitCommand(sh: ShellAnalyser, inv: Invocation): Output {
     case 'submodule':
       if (textOf(rest[0]) === 'add' && textOf(rest[1]) !== undefined) sh.actions.push(hostAction('fetch', textOf(rest[1])!, 'git submodule add', 443, sh.env));
       break;
+    case 'checkout':
+    case 'switch':
+      switchBranch(sh, rest);
+      break;
     case 'remote':
       if (textOf(rest[0]) === 'add' || textOf(rest[0]) === 'set-url') facts.push('git.remote.change');
       break;
@@ -125,10 +139,22 @@ function push(sh: ShellAnalyser, inv: Invocation, rest: Invocation['args'], fact
   const targets = refspecs.length > 0 ? refspecs : [undefined];
   for (const spec of targets) {
     const destination = spec === undefined ? 'HEAD' : (spec.replace(/^\+/, '').split(':').pop() ?? '');
-    const branch = destination === 'HEAD' || destination === '' ? sh.env.gitBranch ?? '?' : destination.replace(/^refs\/heads\//, '');
+    const branch = destination === 'HEAD' || destination === '' ? sh.gitBranch ?? '?' : destination.replace(/^refs\/heads\//, '');
     facts.push(`git.push.target:${branch}`);
   }
   if (parsed.options.some((option) => option.name === '--receive-pack' || option.name === '--exec')) sh.opaque('git push runs a custom receive-pack command', inv.chain);
+}
+
+/** `git checkout main`, `git switch -c topic`: a later push without a refspec pushes that branch. */
+function switchBranch(sh: ShellAnalyser, rest: Invocation['args']): void {
+  const parsed = parseArgs(rest, { withValue: ['-b', '-B', '-c', '-C', '--orphan'] });
+  // `git checkout [<commit>] -- <paths>` and `git checkout -p` change files, not the branch.
+  if (rest.some((word) => textOf(word) === '--') || hasOption(parsed, '-p', '--patch')) return;
+  const name = optionValues(parsed, '-b', '-B', '-c', '-C', '--orphan')[0] ?? parsed.operands[0];
+  if (name === undefined) return;
+  // The previous branch (`-`), a detached HEAD or a name only known at run time: the branch is unknown.
+  const branch = textOf(name);
+  sh.gitBranch = branch === undefined || branch === '-' || hasOption(parsed, '-d', '--detach') ? undefined : branch;
 }
 
 function remoteAction(sh: ShellAnalyser, kind: 'fetch' | 'send', remote: string, via: string) {
