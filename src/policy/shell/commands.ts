@@ -1,10 +1,11 @@
 // What each program does with its arguments: which operands it reads, writes, deletes or sends, which
 // programs it runs in turn. Unknown programs are assumed to read every argument that looks like a path.
+import { posix } from 'node:path';
 import { baseName } from '../paths.js';
 import { hostAction, parseRemoteSpec } from './network.js';
 import { analyseInterpreterCode } from './interpreters.js';
 import { hasOption, optionValues, parseArgs, textOf, type OptionSpec, type ParsedArgs } from './options.js';
-import { excerpt, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
+import { excerpt, type FileTarget, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
 import type { Word } from './words.js';
 import { gitCommand } from './git.js';
 
@@ -14,7 +15,8 @@ const NOTHING: Output = { network: false };
 
 export function runInvocation(sh: ShellAnalyser, inv: Invocation): Output {
   const program = programName(inv.program);
-  const args = inv.args.map((word) => (word.values === undefined ? '?' : word.values.join(' ')));
+  // An argument only known at run time is shown as written, so rules still see `kill $(pgrep writ)`.
+  const args = inv.args.map((word) => (word.values === undefined ? word.raw : word.values.join(' ')));
   const chain = [...inv.chain, program];
   const call: Invocation = { ...inv, program, chain };
   sh.actions.push({
@@ -43,25 +45,20 @@ export function programName(program: string): string {
 
 // ---- helpers shared by handlers
 
-function pathsOf(sh: ShellAnalyser, inv: Invocation, word: Word, what: string): string[] | undefined {
+function filesOf(sh: ShellAnalyser, inv: Invocation, word: Word, what: string): FileTarget[] {
   if (word.values === undefined) {
     sh.opaque(`${inv.program} ${what} a path only known at run time (${excerpt(word.raw)})`, inv.chain);
-    return undefined;
+    return [];
   }
-  return word.values.flatMap((value) => {
-    const path = sh.path(value);
-    if (!word.glob) return [path];
-    const matches = sh.env.expandGlob?.(path) ?? [];
-    return matches.length > 0 ? matches : [path];
-  });
+  return word.values.flatMap((value) => sh.files(value, word.glob));
 }
 
 function fileAction(sh: ShellAnalyser, inv: Invocation, kind: 'read' | 'write' | 'delete', word: Word, recursive = false): void {
   const verb = { read: 'reads', write: 'writes', delete: 'deletes' }[kind];
   if (word.values?.length === 1 && word.values[0] === '-') return;
-  for (const path of pathsOf(sh, inv, word, verb) ?? []) {
-    if (['/dev/null', '/dev/stdin', '/dev/stdout', '/dev/stderr', '-'].includes(path)) continue;
-    sh.actions.push({ kind, path, recursive, via: inv.chain.join(' → ') });
+  for (const file of filesOf(sh, inv, word, verb)) {
+    if (['/dev/null', '/dev/stdin', '/dev/stdout', '/dev/stderr', '-'].includes(file.path)) continue;
+    sh.actions.push({ kind, path: file.path, recursive: recursive || file.recursive, via: inv.chain.join(' → ') });
   }
 }
 
@@ -231,7 +228,7 @@ function interpreter(sh: ShellAnalyser, inv: Invocation): Output {
 // ---- programs that read files
 
 /** Reads every operand; the first operand is a pattern or program unless given by option. */
-function reader(spec: OptionSpec & { script?: string[]; recursive?: string[]; scriptFile?: string[] } = {}): Handler {
+function reader(spec: OptionSpec & { script?: string[]; recursive?: string[]; scriptFile?: string[]; listsFiles?: string[] } = {}): Handler {
   return (sh, inv) => {
     const parsed = parseArgs(inv.args, spec);
     let operands = parsed.operands;
@@ -241,8 +238,16 @@ function reader(spec: OptionSpec & { script?: string[]; recursive?: string[]; sc
     const recursive = spec.recursive ? hasOption(parsed, ...spec.recursive) : false;
     if (operands.length === 0 && recursive) readFile(sh, inv, sh.wordFromText('.'), true);
     for (const operand of operands) readFile(sh, inv, operand, recursive);
+    if (recursive && spec.listsFiles && hasOption(parsed, ...spec.listsFiles)) return { network: false, pathsUnder: searchRoot(sh, operands) };
     return readerOutput(inv, operands, parsed);
   };
+}
+
+/** The one directory a recursive search names files under (`grep -rl x src | xargs …`), if there is one. */
+function searchRoot(sh: ShellAnalyser, operands: Word[]): string | undefined {
+  if (operands.length === 0) return sh.cwd;
+  const only = operands.length === 1 ? textOf(operands[0]) : undefined;
+  return only === undefined ? undefined : sh.path(only);
 }
 
 function readerOutput(inv: Invocation, operands: Word[], parsed: ParsedArgs): Output {
@@ -252,19 +257,22 @@ function readerOutput(inv: Invocation, operands: Word[], parsed: ParsedArgs): Ou
   return { network: inv.stdin.network };
 }
 
-const GREP: OptionSpec & { script: string[]; recursive: string[]; scriptFile: string[] } = {
+const GREP: OptionSpec & { script: string[]; recursive: string[]; scriptFile: string[]; listsFiles: string[] } = {
   withValue: ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--include', '--exclude', '--exclude-dir', '--regexp', '--file', '--max-count', '--context', '--color', '--colour', '--label', '-t', '-g', '--type', '--glob', '-T', '--type-not', '-j', '--threads', '-M', '--max-columns'],
   script: ['-e', '-f', '--regexp', '--file'],
   recursive: ['-r', '-R', '--recursive', '--dereference-recursive'],
   scriptFile: ['-f', '--file'],
+  listsFiles: ['-l', '-L', '--files-with-matches', '--files-without-match'],
 };
 
 function ripgrep(sh: ShellAnalyser, inv: Invocation): Output {
   const parsed = parseArgs(inv.args, GREP);
-  const operands = hasOption(parsed, '-e', '-f', '--regexp', '--file') ? parsed.operands : parsed.operands.slice(1);
+  const listsAll = hasOption(parsed, '--files');
+  const operands = listsAll || hasOption(parsed, '-e', '-f', '--regexp', '--file') ? parsed.operands : parsed.operands.slice(1);
+  if (listsAll) return { network: false, pathsUnder: searchRoot(sh, operands) };
   if (operands.length === 0) readFile(sh, inv, sh.wordFromText('.'), true);
   for (const operand of operands) readFile(sh, inv, operand, true);
-  return NOTHING;
+  return hasOption(parsed, ...GREP.listsFiles) ? { network: false, pathsUnder: searchRoot(sh, operands) } : NOTHING;
 }
 
 function sed(sh: ShellAnalyser, inv: Invocation): Output {
@@ -318,7 +326,9 @@ function copy(kind: 'cp' | 'mv' | 'ln' | 'install'): Handler {
       return NOTHING;
     }
     for (const source of sources) {
-      if (kind !== 'ln') readFile(sh, inv, source, recursive);
+      // A link exposes its target under a new name: `ln -s ~/.ssh/id_rsa k && cat k`.
+      const symbolic = kind === 'ln' && hasOption(parsed, '-s', '--symbolic');
+      readFile(sh, inv, symbolic ? linkTarget(sh, source, destination, sources.length > 1 || target !== undefined) : source, recursive);
       if (kind === 'mv') fileAction(sh, inv, 'delete', source, true);
     }
     if (destination) {
@@ -333,6 +343,15 @@ function copy(kind: 'cp' | 'mv' | 'ln' | 'install'): Handler {
     }
     return NOTHING;
   };
+}
+
+/** A relative symbolic link target is resolved from the link's directory, not from the cwd. */
+function linkTarget(sh: ShellAnalyser, source: Word, link: Word | undefined, intoDirectory: boolean): Word {
+  const text = textOf(source);
+  const at = textOf(link);
+  if (text === undefined || at === undefined || text.startsWith('/')) return source;
+  const directory = intoDirectory || at.endsWith('/') ? sh.path(at) : posix.dirname(sh.path(at));
+  return { ...source, values: [posix.resolve(directory, text)] };
 }
 
 function writer(spec: OptionSpec = {}): Handler {
@@ -439,31 +458,44 @@ function find(sh: ShellAnalyser, inv: Invocation): Output {
   return { network: false, pathsUnder: first === undefined ? undefined : sh.path(first) };
 }
 
+const XARGS_WITH_VALUE = ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '--max-lines', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'];
+
+/** Runs the command with the items read from stdin appended, or put where the `-I` string stands. */
 function xargs(sh: ShellAnalyser, inv: Invocation): Output {
-  const parsed = { withValue: ['-a', '--arg-file', '-d', '--delimiter', '-E', '-e', '-I', '-i', '-L', '-l', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'] };
-  let i = 0;
   const args = inv.args;
-  let listFile: Word | undefined;
+  let i = 0;
+  let replace: string | undefined;
   while (i < args.length) {
     const text = textOf(args[i]);
     if (text === undefined || !text.startsWith('-')) break;
-    const name = text.startsWith('--') ? text.split('=')[0]! : text.slice(0, 2);
-    const takesValue = parsed.withValue.includes(name) && !text.includes('=') && text.length === 2;
-    if ((name === '-a' || name === '--arg-file') && takesValue) listFile = args[i + 1];
-    i += takesValue ? 2 : 1;
+    if (text === '--') {
+      i++;
+      break;
+    }
+    const long = text.startsWith('--');
+    const name = long ? text.split('=')[0]! : text.slice(0, 2);
+    const attached = long ? (text.includes('=') ? text.slice(text.indexOf('=') + 1) : undefined) : text.length > 2 ? text.slice(2) : undefined;
+    // -i, -e, -l and --replace take their value only attached (`-i{}`), never as the next word.
+    const separate = XARGS_WITH_VALUE.includes(name) && attached === undefined;
+    const value = separate ? args[i + 1] : attached === undefined ? undefined : sh.wordFromText(attached);
+    if (name === '-I') replace = textOf(value);
+    if (name === '-i' || name === '--replace') replace = attached ?? '{}';
+    if ((name === '-a' || name === '--arg-file') && value) readFile(sh, inv, value);
+    i += separate ? 2 : 1;
   }
-  if (listFile) readFile(sh, inv, listFile);
-  const items = xargsItems(inv.stdin);
   const command = args.slice(i);
   if (command.length === 0) command.push(sh.wordFromText('echo'));
-  if (items === undefined) {
-    const name = textOf(command[0]);
-    if (name !== undefined && READS_OPERANDS.has(programName(name))) {
-      sh.opaque(`xargs ${name} reads files named on a pipe whose content Writ cannot see`, inv.chain);
-    }
-    return runArgv(sh, inv, command, { network: false, piped: false });
-  }
-  return runArgv(sh, inv, [...command, { values: items, raw: '(xargs input)', glob: false }], { network: false, piped: false });
+  const items = xargsItems(inv.stdin);
+  const input: Word = { values: items, raw: '(xargs input)', glob: false, network: inv.stdin.network };
+  const argv =
+    replace === undefined
+      ? [...command, input]
+      : command.map((word) => {
+          const text = textOf(word);
+          if (text === undefined || !text.includes(replace!)) return word;
+          return { ...input, raw: word.raw, values: items?.map((item) => text.replaceAll(replace!, item)) };
+        });
+  return runArgv(sh, inv, argv, { network: false, piped: false });
 }
 
 function xargsItems(stdin: Stdin): string[] | undefined {
@@ -740,6 +772,9 @@ const READS_OPERANDS = new Set([
   'bzcat', 'xzcat', 'zstdcat', 'lzcat', 'gpg', 'gpg2', 'pbcopy', 'xclip', 'xsel', 'wl-copy', 'tr', 'look', 'dos2unix', 'unix2dos', 'yq', 'xmllint', 'plutil', 'code', 'subl', 'open', 'xdg-open', 'uuencode',
 ]);
 
+// Programs that look at file names and metadata, never at contents: `ls -la ~/.ssh` reads no key.
+const NAMES_ONLY = ['ls', 'dir', 'stat', 'test', '[', 'du', 'tree', 'exa', 'eza', 'realpath', 'readlink', 'dirname', 'basename', 'lsattr', 'getfacl', 'pathchk'];
+
 const HEAD_SPEC: OptionSpec = { withValue: ['-n', '-c', '--lines', '--bytes', '-s', '--pid', '--sleep-interval', '-t', '-k', '-o', '--output', '-T', '-S', '-d', '-f', '-b', '-w', '-l', '-v', '-i', '-F', '-e'] };
 
 const HANDLERS: Record<string, Handler> = {
@@ -842,6 +877,10 @@ const HANDLERS: Record<string, Handler> = {
   ltrace: wrapper({ withValue: ['-o', '-e', '-p', '-s', '-u', '-E', '-n', '-a'] }),
   watch: wrapper({ withValue: ['-n', '--interval', '-d', '--differences'] }),
   flock: wrapper({ withValue: ['-w', '--timeout', '-E', '--conflict-exit-code'], skipOperands: 1 }),
+  npx: packageRunner,
+  pnpx: packageRunner,
+  bunx: packageRunner,
+  ...Object.fromEntries(NAMES_ONLY.map((name) => [name, () => NOTHING])),
   busybox: (sh, inv) => runArgv(sh, inv, inv.args),
   toybox: (sh, inv) => runArgv(sh, inv, inv.args),
   git: gitCommand,
@@ -851,6 +890,13 @@ function suCommandOrWrap(sh: ShellAnalyser, inv: Invocation, withValue: string[]
   const shellFlag = inv.args.findIndex((word) => ['-s', '-i', '--shell', '--login'].includes(textOf(word) ?? ''));
   if (shellFlag >= 0 && shellFlag === inv.args.length - 1) return runStdinScript(sh, inv);
   return wrapper({ withValue })(sh, inv) ?? NOTHING;
+}
+
+/** npx, pnpx, bunx run a package's program (`npx writ uninstall` runs writ); `-c` runs a shell string. */
+function packageRunner(sh: ShellAnalyser, inv: Invocation): Output {
+  const call = inv.args.findIndex((word) => ['-c', '--call'].includes(textOf(word) ?? ''));
+  if (call >= 0 && inv.args[call + 1]) return runScriptWord(sh, inv, inv.args[call + 1]!);
+  return wrapper({ withValue: ['-p', '--package'] })(sh, inv) ?? NOTHING;
 }
 
 function envWrapper(sh: ShellAnalyser, inv: Invocation): Output {

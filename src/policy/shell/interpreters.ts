@@ -39,6 +39,9 @@ export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, code:
 
 /** A literal that names a file: absolute, home-relative, or a dotfile name next to a home lookup. */
 function pathLiteral(literal: string, mentionsHome: boolean, sh: ShellAnalyser): string | undefined {
+  // `HOME + '/.npmrc'`, "$ENV{HOME}/.ssh/id_rsa", f"{home}/.aws/credentials": a dot path joined to the home directory.
+  const homeSuffix = mentionsHome ? /^(?:[$#]?\w*\{[^}]*\}|\$\w+)?(\/\.[\w.-]+(?:\/[\w.*-]+)*)$/.exec(literal) : null;
+  if (homeSuffix) return sh.env.home + homeSuffix[1];
   if (literal.startsWith('/') || literal.startsWith('~/') || literal === '~') return literal;
   if (literal.startsWith('./') || literal.startsWith('../')) return literal;
   if (literal.startsWith('.') && /^\.[\w.-]+(\/[\w.*-]+)*$/.test(literal)) return mentionsHome ? `${sh.env.home}/${literal}` : literal;
