@@ -18,8 +18,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 export function usage(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((command) => command.usage.length));
-  return ['usage: writ <command> [options]', '', ...Object.values(COMMANDS).map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`)].join('\n');
+  return ['usage: writ <command> [options]', '', ...Object.values(COMMANDS).map((command) => `  writ ${command.usage}\n      ${command.summary}`)].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
