@@ -52,6 +52,8 @@ export class ShellAnalyser {
   cwd: string;
   /** The checked-out branch as the line goes on (`git checkout main && git push -f`). */
   gitBranch: string | undefined;
+  /** Where each git remote points as the line goes on (`git remote set-url origin …`). */
+  readonly gitRemotes: Record<string, string>;
   private readonly variables = new Map<string, string[] | undefined>();
   private readonly networkNodes = new Set<number>();
   private depth = 0;
@@ -62,6 +64,7 @@ export class ShellAnalyser {
   ) {
     this.cwd = env.cwd;
     this.gitBranch = env.gitBranch;
+    this.gitRemotes = { ...env.gitRemotes };
     const known: Record<string, string> = {
       HOME: env.home,
       USER: env.osUser,
@@ -129,6 +132,9 @@ export class ShellAnalyser {
         return this.redirected(node, [], chain, stdin);
       case 'pipeline':
         return this.pipeline(node, [], chain, stdin);
+      case 'file_redirect':
+        // `$(< file)` prints the file without running any command.
+        return this.redirectsOnly([node], chain);
       case 'variable_assignment':
         this.assign(node);
         return { network: false };

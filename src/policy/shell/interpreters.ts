@@ -30,7 +30,8 @@ export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, code:
     if (/\s/.test(literal) || literal.length === 0 || literal.length > 4096) continue;
     const path = pathLiteral(literal, home, sh);
     if (path === undefined) continue;
-    fileAction(sh, inv, 'read', sh.wordFromText(path), !/\.[A-Za-z0-9]+$/.test(path) && !literal.includes('*'));
+    // Without a file extension the literal may name a directory (`'.aws'` in `Path.home() / '.aws'`).
+    fileAction(sh, inv, 'read', sh.wordFromText(path), !/\/[^/.][^/]*\.[A-Za-z0-9]+$/.test(path) && !literal.includes('*'));
     if (writes) fileAction(sh, inv, 'write', sh.wordFromText(path));
   }
   if (inv.program === 'awk' || inv.program === 'gawk') awkRedirects(sh, inv, code);

@@ -69,7 +69,9 @@ function pieceList(node: SyntaxNode, ctx: WordContext, first: boolean): string[]
     case 'simple_expansion':
     case 'expansion': {
       const values = expansionValue(node, ctx);
-      return values && values.length === 1 ? [values[0]!] : undefined;
+      if (!values || values.length === 0) return undefined;
+      // A loop variable takes each of its values in turn: expand it like the alternatives of a brace.
+      return [values.length === 1 ? values[0]! : BRACE_OPEN + values.join(BRACE_COMMA) + BRACE_CLOSE];
     }
     case 'command_substitution': {
       const value = ctx.substitute(node);
