@@ -23,13 +23,15 @@ export function gitCommand(sh: ShellAnalyser, inv: Invocation): Output {
 function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
   const args = inv.args;
   const facts: string[] = [];
+  // `-c remote.origin.url=…` points remotes elsewhere for this one command.
+  const remotes = { ...sh.gitRemotes };
   let i = 0;
   for (; i < args.length; i++) {
     const text = textOf(args[i]);
     if (text === undefined || !text.startsWith('-')) break;
     const value = textOf(args[i + 1]);
     if (text === '-C' && value !== undefined) sh.cwd = sh.path(value);
-    if (text === '-c' && value !== undefined) configOverride(sh, inv, value, facts);
+    if (text === '-c' && value !== undefined) configOverride(sh, inv, value, facts, remotes);
     if (GLOBAL_WITH_VALUE.includes(text)) i++;
   }
   const subcommand = textOf(args[i]);
@@ -41,7 +43,7 @@ function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
   facts.push(`git.${subcommand}`);
   switch (subcommand) {
     case 'push':
-      push(sh, inv, rest, facts);
+      push(sh, inv, rest, facts, remotes);
       break;
     case 'clone': {
       const parsed = parseArgs(rest, { withValue: ['-b', '--branch', '-o', '--origin', '--depth', '-c', '--config', '--reference', '--template', '-u', '--upload-pack', '--separate-git-dir', '-j', '--jobs', '--filter'] });
@@ -55,7 +57,7 @@ function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
     case 'pull': {
       const parsed = parseArgs(rest, { withValue: ['--depth', '-j', '--jobs', '--upload-pack', '-o', '--server-option', '--negotiation-tip', '--shallow-since', '--shallow-exclude', '-X', '-s', '--strategy'] });
       const remote = textOf(parsed.operands[0]) ?? 'origin';
-      sh.actions.push(remoteAction(sh, 'fetch', remote, `git ${subcommand}`));
+      sh.actions.push(remoteAction(sh, 'fetch', remote, `git ${subcommand}`, remotes));
       break;
     }
     case 'config':
@@ -70,7 +72,11 @@ function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
     case 'am':
     case 'commit':
     case 'archive':
-      readPathLike(sh, inv, rest.filter((word) => !(textOf(word) ?? '').startsWith('-')));
+    case 'show':
+    case 'log':
+    case 'blame':
+    case 'cat-file':
+      readPathLike(sh, inv, rest.filter((word) => !(textOf(word) ?? '').startsWith('-')).map(storedPath));
       for (let j = 0; j < rest.length; j++) {
         const option = textOf(rest[j]);
         if ((option === '-F' || option === '--file') && rest[j + 1]) readPathLike(sh, inv, [rest[j + 1]!]);
@@ -84,19 +90,41 @@ function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
     case 'switch':
       switchBranch(sh, rest);
       break;
-    case 'remote':
-      if (textOf(rest[0]) === 'add' || textOf(rest[0]) === 'set-url') facts.push('git.remote.change');
+    case 'remote': {
+      const parsed = parseArgs(rest, { withValue: ['-t', '-m', '--mirror'] });
+      const [action, name, url] = parsed.operands.map(textOf);
+      if (action !== 'add' && action !== 'set-url') break;
+      facts.push('git.remote.change');
+      if (name !== undefined && url !== undefined) sh.gitRemotes[name] = url;
       break;
+    }
   }
   attachFacts(sh, facts);
   return NOTHING;
 }
 
-function configOverride(sh: ShellAnalyser, inv: Invocation, assignment: string, facts: string[]): void {
+/** `HEAD:.env`, `origin/main:config/secrets.yml`: a file as a commit stores it holds the same secret as on disk. */
+function storedPath(word: Invocation['args'][number]): Invocation['args'][number] {
+  const text = textOf(word);
+  const colon = text === undefined || text.includes('://') ? -1 : text.indexOf(':');
+  return colon > 0 && colon < text!.length - 1 ? { ...word, values: [text!.slice(colon + 1)] } : word;
+}
+
+function configOverride(sh: ShellAnalyser, inv: Invocation, assignment: string, facts: string[], remotes: Record<string, string>): void {
   const eq = assignment.indexOf('=');
   const key = (eq < 0 ? assignment : assignment.slice(0, eq)).toLowerCase();
   facts.push(`git.config:${key}`);
-  if (EXECUTING_KEYS.test(key) && eq >= 0) runConfigCommand(sh, inv, key, assignment.slice(eq + 1));
+  if (eq < 0) return;
+  if (EXECUTING_KEYS.test(key)) runConfigCommand(sh, inv, key, assignment.slice(eq + 1));
+  redirectRemotes(assignment.slice(0, eq), assignment.slice(eq + 1), remotes);
+}
+
+/** `remote.<name>.url` and `pushurl` point one remote elsewhere; `url.<base>.insteadOf` may rewrite any of them to base. */
+function redirectRemotes(key: string, value: string, remotes: Record<string, string>): void {
+  const remote = /^remote\.(.+)\.(?:push)?url$/i.exec(key);
+  if (remote) remotes[remote[1]!] = value;
+  const rewrite = /^url\.(.+)\.(?:push)?insteadof$/i.exec(key);
+  if (rewrite) for (const name of Object.keys(remotes)) remotes[name] = rewrite[1]!;
 }
 
 function runConfigCommand(sh: ShellAnalyser, inv: Invocation, key: string, value: string): void {
@@ -124,13 +152,14 @@ function config(sh: ShellAnalyser, inv: Invocation, rest: Invocation['args'], fa
   else if (file) fileAction(sh, inv, 'write', file);
   else if (EXECUTING_KEYS.test(key)) fileAction(sh, inv, 'write', sh.wordFromText('.git/config'));
   if (EXECUTING_KEYS.test(key) && value !== undefined) runConfigCommand(sh, inv, key, value);
+  if (value !== undefined) redirectRemotes(textOf(parsed.operands[0])!, value, sh.gitRemotes);
 }
 
-function push(sh: ShellAnalyser, inv: Invocation, rest: Invocation['args'], facts: string[]): void {
+function push(sh: ShellAnalyser, inv: Invocation, rest: Invocation['args'], facts: string[], remotes: Record<string, string>): void {
   const parsed = parseArgs(rest, { withValue: ['--repo', '-o', '--push-option', '--receive-pack', '--exec', '--signed'] });
   const operands = parsed.operands.map(textOf);
   const remote = operands[0] ?? textOf(parsed.options.find((option) => option.name === '--repo')?.value) ?? 'origin';
-  sh.actions.push(remoteAction(sh, 'send', remote, 'git push'));
+  sh.actions.push(remoteAction(sh, 'send', remote, 'git push', remotes));
   const refspecs = operands.slice(1);
   const force = parsed.options.some((option) => /^(-f|--force|--force-with-lease|--force-if-includes|--mirror)$/.test(option.name)) || refspecs.some((spec) => spec?.startsWith('+'));
   if (force) facts.push('git.push.force');
@@ -157,9 +186,10 @@ function switchBranch(sh: ShellAnalyser, rest: Invocation['args']): void {
   sh.gitBranch = branch === undefined || branch === '-' || hasOption(parsed, '-d', '--detach') ? undefined : branch;
 }
 
-function remoteAction(sh: ShellAnalyser, kind: 'fetch' | 'send', remote: string, via: string) {
-  const host = sh.env.gitRemotes[remote];
-  if (host !== undefined) return { ...hostAction(kind, host, via, 22, sh.env), url: remote, projectRemote: true };
+function remoteAction(sh: ShellAnalyser, kind: 'fetch' | 'send', remote: string, via: string, remotes: Record<string, string>) {
+  // A remote counts as the project's own only while it still points at one of the project's hosts.
+  const destination = remotes[remote];
+  if (destination !== undefined) return { ...hostAction(kind, destination, via, 22, sh.env), url: remote };
   const looksLikeUrl = /:\/\//.test(remote) || parseRemoteSpec(remote) !== undefined;
   return hostAction(kind, looksLikeUrl ? remote : `unknown-remote:${remote}`, via, 22, sh.env);
 }
