@@ -172,13 +172,20 @@ function runStdinScript(sh: ShellAnalyser, inv: Invocation): Output {
   return NOTHING;
 }
 
-const INTERPRETERS: Record<string, { codeFlags: string[]; withValue: string[] }> = {
+interface InterpreterSpec {
+  codeFlags: string[];
+  withValue: string[];
+  /** perl and ruby bundle one-letter switches (`-lane`, `-pi`); -n/-p read the operands as files, -i rewrites them. */
+  bundles?: boolean;
+}
+
+const INTERPRETERS: Record<string, InterpreterSpec> = {
   python: { codeFlags: ['-c'], withValue: ['-m', '-W', '-X', '-Q'] },
   node: { codeFlags: ['-e', '--eval', '-p', '--print'], withValue: ['-r', '--require', '--import', '--loader'] },
   deno: { codeFlags: ['eval'], withValue: [] },
   bun: { codeFlags: ['-e', '--eval', '-p', '--print'], withValue: [] },
-  perl: { codeFlags: ['-e', '-E'], withValue: ['-I', '-M', '-m'] },
-  ruby: { codeFlags: ['-e'], withValue: ['-I', '-r'] },
+  perl: { codeFlags: ['-e', '-E'], withValue: ['-I', '-M', '-m'], bundles: true },
+  ruby: { codeFlags: ['-e'], withValue: ['-I', '-r'], bundles: true },
   php: { codeFlags: ['-r'], withValue: ['-c', '-d'] },
   lua: { codeFlags: ['-e'], withValue: ['-l'] },
   osascript: { codeFlags: ['-e'], withValue: [] },
@@ -188,10 +195,14 @@ const INTERPRETERS: Record<string, { codeFlags: string[]; withValue: string[] }>
 function interpreter(sh: ShellAnalyser, inv: Invocation): Output {
   const spec = INTERPRETERS[inv.program]!;
   const args = inv.args;
+  let switches = '';
   for (let i = 0; i < args.length; i++) {
     const text = textOf(args[i]);
     if (text === undefined) return runScriptFile(sh, inv, args[i]!);
-    const inline = spec.codeFlags.find((flag) => text === flag || (flag.length === 2 && text.startsWith(flag) && text.length > 2 && !text.startsWith('--')));
+    // Letters after a switch that takes a value (`-Mstrict`, `-rjson`) are that value, not switches.
+    if (spec.bundles) switches += (/^-([a-zA-Z]+)/.exec(text)?.[1] ?? '').replace(/[IMmdDxCr].*$/, '');
+    const bundledCode = spec.bundles && /^-[a-zA-Z]*[eE]$/.test(text) && !/[IMmdDxCr]/.test(text.slice(1, -1)) ? text : undefined;
+    const inline = bundledCode ?? spec.codeFlags.find((flag) => text === flag || (flag.length === 2 && text.startsWith(flag) && text.length > 2 && !text.startsWith('--')));
     if (inline) {
       const code = text === inline ? args[i + 1] : { ...args[i]!, values: [text.slice(2)] };
       if (!code) return NOTHING;
@@ -202,7 +213,12 @@ function interpreter(sh: ShellAnalyser, inv: Invocation): Output {
         return NOTHING;
       }
       analyseInterpreterCode(sh, inv, source);
-      readPathLike(sh, inv, args.slice(i + 2));
+      const operands = args.slice(i + 2);
+      if (!/[inp]/.test(switches)) readPathLike(sh, inv, operands);
+      for (const operand of /[inp]/.test(switches) ? operands : []) {
+        readFile(sh, inv, operand);
+        if (switches.includes('i')) fileAction(sh, inv, 'write', operand);
+      }
       return NOTHING;
     }
     if (inv.program === 'python' && text === '-m') {
@@ -227,10 +243,24 @@ function interpreter(sh: ShellAnalyser, inv: Invocation): Output {
 
 // ---- programs that read files
 
+interface ReaderSpec extends OptionSpec {
+  script?: string[];
+  recursive?: string[];
+  scriptFile?: string[];
+  listsFiles?: string[];
+  /** The spec serves many programs, so an option taking a value for one is a flag for another (`cat -v`). */
+  shared?: boolean;
+  /** Options naming a file the program writes (`sort -o`). */
+  output?: string[];
+}
+
 /** Reads every operand; the first operand is a pattern or program unless given by option. */
-function reader(spec: OptionSpec & { script?: string[]; recursive?: string[]; scriptFile?: string[]; listsFiles?: string[] } = {}): Handler {
+function reader(spec: ReaderSpec = {}): Handler {
   return (sh, inv) => {
     const parsed = parseArgs(inv.args, spec);
+    const outputs = optionValues(parsed, ...(spec.output ?? []));
+    for (const output of outputs) fileAction(sh, inv, 'write', output);
+    if (spec.shared) readPathLike(sh, inv, optionValues(parsed, ...(spec.withValue ?? [])).filter((value) => !outputs.includes(value)));
     let operands = parsed.operands;
     const scriptGiven = spec.script && hasOption(parsed, ...spec.script);
     if (spec.script && !scriptGiven) operands = operands.slice(1);
@@ -257,7 +287,7 @@ function readerOutput(inv: Invocation, operands: Word[], parsed: ParsedArgs): Ou
   return { network: inv.stdin.network };
 }
 
-const GREP: OptionSpec & { script: string[]; recursive: string[]; scriptFile: string[]; listsFiles: string[] } = {
+const GREP: ReaderSpec & { listsFiles: string[] } = {
   withValue: ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--include', '--exclude', '--exclude-dir', '--regexp', '--file', '--max-count', '--context', '--color', '--colour', '--label', '-t', '-g', '--type', '--glob', '-T', '--type-not', '-j', '--threads', '-M', '--max-columns'],
   script: ['-e', '-f', '--regexp', '--file'],
   recursive: ['-r', '-R', '--recursive', '--dereference-recursive'],
@@ -700,7 +730,18 @@ function networkTo(sh: ShellAnalyser, inv: Invocation, word: Word, kind: 'fetch'
     sh.opaque(`${inv.program} connects to an address only known at run time (${excerpt(word.raw)})`, inv.chain);
     return;
   }
+  // `curl file:///home/me/.ssh/id_rsa` reads a local file.
+  const local = /^file:\/\/(?:localhost)?(\/[^?#]*)/i.exec(url);
+  if (local) return readFile(sh, inv, { ...word, values: [decodePercent(local[1]!)] });
   sh.actions.push({ ...hostAction(kind, url, inv.chain.join(' → '), 0, sh.env), method });
+}
+
+function decodePercent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function netcat(sh: ShellAnalyser, inv: Invocation): Output {
@@ -763,22 +804,53 @@ function remoteCopy(sh: ShellAnalyser, inv: Invocation): Output {
   return NOTHING;
 }
 
+/** crontab installs a job the system runs later, outside the project: anything but listing writes it. */
+function crontab(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-u'] });
+  if (hasOption(parsed, '-l')) return NOTHING;
+  const user = textOf(optionValues(parsed, '-u')[0]) ?? sh.env.osUser;
+  for (const file of parsed.operands) readFile(sh, inv, file);
+  fileAction(sh, inv, hasOption(parsed, '-r') ? 'delete' : 'write', sh.wordFromText(`/var/spool/cron/crontabs/${user}`));
+  return NOTHING;
+}
+
+/** docker and podman: a bind mount hands the container everything below its source (`-v ~/.aws:/x`). */
+function container(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-v', '--volume', '--mount', '--env-file'] });
+  for (const volume of optionValues(parsed, '-v', '--volume')) {
+    const source = textOf(volume)?.split(':')[0];
+    if (source !== undefined && looksLikePath(source)) readFile(sh, inv, { ...volume, values: [source] }, true);
+  }
+  for (const mount of optionValues(parsed, '--mount')) {
+    const source = /(?:^|,)(?:source|src)=([^,]+)/.exec(textOf(mount) ?? '')?.[1];
+    if (source !== undefined) readFile(sh, inv, { ...mount, values: [source] }, true);
+  }
+  for (const file of optionValues(parsed, '--env-file')) readFile(sh, inv, file);
+  // `docker cp ~/.aws container:/x` copies a whole directory into the container.
+  const [command, ...operands] = parsed.operands;
+  if (textOf(command) === 'cp') for (const operand of operands.slice(0, -1)) readFile(sh, inv, operand, true);
+  else readPathLike(sh, inv, parsed.operands);
+  return NOTHING;
+}
+
 // ---- table
 
 const READS_OPERANDS = new Set([
   'cat', 'tac', 'nl', 'head', 'tail', 'less', 'more', 'most', 'od', 'hexdump', 'hd', 'strings', 'base32', 'basenc', 'sha1sum', 'sha224sum', 'sha256sum', 'sha384sum',
   'sha512sum', 'md5sum', 'md5', 'shasum', 'cksum', 'b2sum', 'sum', 'wc', 'sort', 'uniq', 'cut', 'paste', 'join', 'diff', 'cmp', 'comm', 'fold', 'fmt', 'expand', 'unexpand',
   'iconv', 'file', 'bat', 'batcat', 'view', 'vim', 'vi', 'nvim', 'nano', 'emacs', 'pico', 'ed', 'ex', 'column', 'pr', 'shuf', 'split', 'csplit', 'zcat', 'zless', 'zmore',
-  'bzcat', 'xzcat', 'zstdcat', 'lzcat', 'gpg', 'gpg2', 'pbcopy', 'xclip', 'xsel', 'wl-copy', 'tr', 'look', 'dos2unix', 'unix2dos', 'yq', 'xmllint', 'plutil', 'code', 'subl', 'open', 'xdg-open', 'uuencode',
+  'bzcat', 'xzcat', 'zstdcat', 'lzcat', 'gpg', 'gpg2', 'pbcopy', 'xclip', 'xsel', 'wl-copy', 'look', 'dos2unix', 'unix2dos', 'yq', 'xmllint', 'plutil', 'code', 'subl', 'open', 'xdg-open', 'uuencode',
 ]);
 
-// Programs that look at file names and metadata, never at contents: `ls -la ~/.ssh` reads no key.
-const NAMES_ONLY = ['ls', 'dir', 'stat', 'test', '[', 'du', 'tree', 'exa', 'eza', 'realpath', 'readlink', 'dirname', 'basename', 'lsattr', 'getfacl', 'pathchk'];
+// Programs that read no file's contents, at most names and metadata: `ls -la ~/.ssh` reads no key.
+const NAMES_ONLY = ['tr', 'ls', 'dir', 'stat', 'test', '[', 'du', 'tree', 'exa', 'eza', 'realpath', 'readlink', 'dirname', 'basename', 'lsattr', 'getfacl', 'pathchk'];
 
-const HEAD_SPEC: OptionSpec = { withValue: ['-n', '-c', '--lines', '--bytes', '-s', '--pid', '--sleep-interval', '-t', '-k', '-o', '--output', '-T', '-S', '-d', '-f', '-b', '-w', '-l', '-v', '-i', '-F', '-e'] };
+const HEAD_SPEC: ReaderSpec = { shared: true, withValue: ['-n', '-c', '--lines', '--bytes', '-s', '--pid', '--sleep-interval', '-t', '-k', '-o', '--output', '-T', '-S', '-d', '-f', '-b', '-w', '-l', '-v', '-i', '-F', '-e'] };
 
 const HANDLERS: Record<string, Handler> = {
   ...Object.fromEntries([...READS_OPERANDS].map((name) => [name, reader(HEAD_SPEC)])),
+  sort: reader({ ...HEAD_SPEC, output: ['-o', '--output'] }),
+  shuf: reader({ ...HEAD_SPEC, output: ['-o', '--output'] }),
   ...Object.fromEntries(SHELLS.map((name) => [name, shell])),
   ...Object.fromEntries(Object.keys(INTERPRETERS).map((name) => [name, interpreter])),
   grep: reader(GREP),
@@ -884,6 +956,9 @@ const HANDLERS: Record<string, Handler> = {
   busybox: (sh, inv) => runArgv(sh, inv, inv.args),
   toybox: (sh, inv) => runArgv(sh, inv, inv.args),
   git: gitCommand,
+  crontab,
+  docker: container,
+  podman: container,
 };
 
 function suCommandOrWrap(sh: ShellAnalyser, inv: Invocation, withValue: string[]): Output {
