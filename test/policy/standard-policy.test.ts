@@ -1,0 +1,45 @@
+// The standard policy against its test corpus in policy/tests/: every case is one test, so a failure names
+// the file and the case.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { before, describe, it } from 'node:test';
+import { readPolicyDir, STANDARD_POLICY_DIR } from '../../src/home/policy-files.js';
+import { loadShellParser, parseCaseFile, preparePolicy, runCases, type PolicyCaseFile, type PreparedPolicy, type ShellParser } from '../../src/policy/index.js';
+
+const CASES_DIR = fileURLToPath(new URL('../../policy/tests', import.meta.url));
+
+const caseFiles: { name: string; file: PolicyCaseFile }[] = readdirSync(CASES_DIR)
+  .filter((name) => name.endsWith('.json'))
+  .sort()
+  .map((name) => ({ name, file: parseCaseFile(readFileSync(join(CASES_DIR, name), 'utf8'), name) }));
+
+let policy: PreparedPolicy;
+let parser: ShellParser;
+
+before(async () => {
+  policy = preparePolicy(readPolicyDir(STANDARD_POLICY_DIR));
+  parser = await loadShellParser();
+});
+
+for (const { name, file } of caseFiles) {
+  describe(name, () => {
+    file.cases.forEach((entry, index) => {
+      const label = entry.name ?? entry.bash ?? `${entry.tool} ${JSON.stringify(entry.input)}`;
+      it(`${name} #${index + 1}: ${label}`, () => {
+        const [result] = runCases(policy, parser, { ...file, cases: [entry] });
+        assert.ok(result!.passed, `${result!.problem}\n${result!.decision.reason}`);
+      });
+    });
+  });
+}
+
+describe('the corpus', () => {
+  it('holds at least 90 calls that must be denied and 90 that must stay allowed', () => {
+    const expected = caseFiles.flatMap(({ file }) => file.cases.map((entry) => entry.expect));
+    const count = (kind: string) => expected.filter((expect) => expect === kind).length;
+    assert.ok(count('deny') >= 90, `${count('deny')} deny cases`);
+    assert.ok(count('allow') >= 90, `${count('allow')} allow cases`);
+  });
+});
