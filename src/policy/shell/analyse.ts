@@ -34,6 +34,12 @@ export interface Output {
   pathsUnder?: string;
 }
 
+/** A file a command's standard output is redirected to. */
+interface StdoutFile {
+  path: string;
+  append: boolean;
+}
+
 /** A file a command touches; `recursive` when it stands for everything below `path`. */
 export interface FileTarget {
   path: string;
@@ -77,13 +83,17 @@ export class ShellAnalyser {
     for (const [name, value] of Object.entries(known)) this.variables.set(name, [value]);
   }
 
-  /** Analyses a script, nested ones (`bash -c`, `eval`, here-docs fed to a shell) included. */
-  script(text: string, chain: string[]): Output {
+  /**
+   * Analyses a script, nested ones (`bash -c`, `eval`, here-docs fed to a shell) included. `positional` are
+   * the words a nested shell gets as $0, $1, … (`sh -c 'cat "$1"' _ ~/.netrc`).
+   */
+  script(text: string, chain: string[], positional?: Word[]): Output {
     if (this.depth >= MAX_DEPTH) {
       this.opaque('script nested too deeply', chain);
       return { network: false };
     }
     this.depth++;
+    const outer = positional ? this.setPositional(positional) : undefined;
     try {
       return this.parser.withTree(text, (root) => {
         if (root.hasError) this.opaque(`shell syntax Writ cannot parse: ${excerpt(errorText(root))}`, chain);
@@ -91,7 +101,23 @@ export class ShellAnalyser {
       });
     } finally {
       this.depth--;
+      if (outer) for (const [name, values] of outer) this.variables.set(name, values);
     }
+  }
+
+  /** Sets $0…$9, $@, $* and $#; returns the values they had, to restore. */
+  private setPositional(words: Word[]): Map<string, string[] | undefined> {
+    const names = [...Array(10).keys()].map(String).concat('@', '*', '#');
+    const outer = new Map(names.map((name) => [name, this.variables.get(name)] as const));
+    const rest = words.slice(1);
+    names.forEach((name) => this.variables.set(name, /^\d$/.test(name) ? words[Number(name)]?.values ?? [''] : undefined));
+    if (rest.every((word) => word.values !== undefined)) {
+      const all = rest.flatMap((word) => word.values!);
+      this.variables.set('@', all.length > 0 ? all : ['']);
+      this.variables.set('*', [all.join(' ')]);
+    }
+    this.variables.set('#', [String(rest.length)]);
+    return outer;
   }
 
   opaque(reason: string, chain: string[]): void {
@@ -240,10 +266,8 @@ export class ShellAnalyser {
       if (matches.length > 0) return matches.map((match) => ({ path: match, recursive: false }));
     }
     const pattern = glob ? path.replace(/\[!?\]?[^\]/]*\]|\?/g, '*').replace(/\*+/g, '*') : path;
-    const wildcard = pattern.indexOf('*');
-    if (wildcard < 0) return [{ path, recursive: false }];
-    const directory = pattern.slice(0, pattern.lastIndexOf('/', wildcard)) || '/';
-    return [{ path: pattern, recursive: false }, { path: directory, recursive: true }];
+    if (!pattern.includes('*')) return [{ path, recursive: false }];
+    return [{ path: pattern, recursive: false }, { path: literalDirectory(pattern), recursive: true }];
   }
 
   private assign(node: SyntaxNode): void {
@@ -265,7 +289,8 @@ export class ShellAnalyser {
       if (value) this.substitutions(value, chain);
     }
     const commandRedirects = node.namedChildren.filter((child) => child!.type.endsWith('_redirect')) as SyntaxNode[];
-    const input = this.applyRedirects([...commandRedirects, ...redirects], chain, stdin);
+    const stdout: StdoutFile[] = [];
+    const input = this.applyRedirects([...commandRedirects, ...redirects], chain, stdin, stdout);
     if (!nameNode) {
       for (const assignment of assignments) this.assign(assignment);
       return { network: false };
@@ -276,7 +301,23 @@ export class ShellAnalyser {
       this.opaque(`the program to run is only known at run time (${excerpt(name.raw)})`, chain);
       return { network: false };
     }
-    return runInvocation(this, { program: name.values[0]!, args, stdin: input, chain });
+    const output = runInvocation(this, { program: name.values[0]!, args, stdin: input, chain });
+    for (const file of stdout) {
+      const before = file.append ? this.writtenText(file.path) : '';
+      this.written.set(file.path, before !== undefined && output.text !== undefined ? before + output.text : undefined);
+    }
+    return output;
+  }
+
+  /**
+   * Files this line wrote through a redirection, with the text when Writ knows it. Analysing that text only
+   * ever adds actions (the file's read stays), so a later change Writ does not follow cannot hide anything.
+   */
+  private readonly written = new Map<string, string | undefined>();
+
+  /** The text a file was given earlier in the line (`echo 'cat x' > a.sh; sh a.sh`). */
+  writtenText(path: string): string | undefined {
+    return this.written.get(path);
   }
 
   word(node: SyntaxNode, chain: string[]): Word {
@@ -305,7 +346,9 @@ export class ShellAnalyser {
       const output = this.statements(node.namedChildren as SyntaxNode[], chain, NO_STDIN);
       this.cwd = savedCwd;
       if (output.network) this.networkNodes.add(node.id);
-      if (output.text !== undefined && node.type === 'command_substitution') this.substitutionOutputs.set(node.id, output.text);
+      // `$(find ~/.ssh)` prints unknown paths below a known directory.
+      const printed = output.text ?? (output.pathsUnder === undefined ? undefined : anyPathUnder(output.pathsUnder));
+      if (printed !== undefined && node.type === 'command_substitution') this.substitutionOutputs.set(node.id, printed);
       return;
     }
     if (node.type === 'heredoc_body' || node.type === 'string' || node.type === 'concatenation' || node.type.endsWith('expansion') || node.namedChildCount > 0) {
@@ -319,7 +362,7 @@ export class ShellAnalyser {
   }
 
   /** Records the files redirections read and write, and returns what stdin becomes. */
-  private applyRedirects(redirects: SyntaxNode[], chain: string[], stdin: Stdin): Stdin {
+  private applyRedirects(redirects: SyntaxNode[], chain: string[], stdin: Stdin, stdout: StdoutFile[] = []): Stdin {
     let input = stdin;
     for (const redirect of redirects) {
       if (redirect.type === 'heredoc_redirect') {
@@ -364,15 +407,28 @@ export class ShellAnalyser {
           if (reads) input = { network: true, piped: true };
           continue;
         }
+        const fd = /^\d+/.exec(redirect.text)?.[0];
         for (const { path, recursive } of this.files(value, word.glob)) {
           if (reads) this.actions.push({ kind: 'read', path, recursive, via });
           if (writes) this.actions.push({ kind: 'write', path, recursive, via });
+          if (writes && !reads && (fd === undefined || fd === '1') && !operator.includes('&')) stdout.push({ path, append: operator === '>>' });
         }
         if (reads) input = { network: false, piped: true };
       }
     }
     return input;
   }
+}
+
+/** The directory a pattern's matches all lie below: `/home/me/.s*h/id_rsa` → `/home/me`. */
+export function literalDirectory(pattern: string): string {
+  const wildcard = pattern.search(/[*?[]/);
+  return wildcard < 0 ? pattern : pattern.slice(0, pattern.lastIndexOf('/', wildcard)) || '/';
+}
+
+/** A list of paths below `dir`, as one word value: `*` stands for the parts only known at run time. */
+export function anyPathUnder(dir: string): string {
+  return dir.replace(/\/$/, '') + '/*';
 }
 
 function isHarmlessDevice(path: string): boolean {

@@ -5,7 +5,7 @@ import { baseName } from '../paths.js';
 import { hostAction, parseRemoteSpec } from './network.js';
 import { analyseInterpreterCode } from './interpreters.js';
 import { hasOption, optionValues, parseArgs, textOf, type OptionSpec, type ParsedArgs } from './options.js';
-import { excerpt, type FileTarget, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
+import { anyPathUnder, excerpt, literalDirectory, type FileTarget, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
 import type { Word } from './words.js';
 import { gitCommand } from './git.js';
 
@@ -30,7 +30,10 @@ export function runInvocation(sh: ShellAnalyser, inv: Invocation): Output {
   });
   const handler = HANDLERS[program];
   if (handler) return handler(sh, call) ?? NOTHING;
-  if (inv.program.includes('/') && !KNOWN.has(program)) readFile(sh, call, sh.wordFromText(inv.program));
+  if (inv.program.includes('/') && !KNOWN.has(program)) {
+    readFile(sh, call, sh.wordFromText(inv.program));
+    runWrittenScript(sh, call, sh.wordFromText(inv.program));
+  }
   readPathLike(sh, call, call.args);
   return NOTHING;
 }
@@ -95,15 +98,14 @@ function runArgv(sh: ShellAnalyser, inv: Invocation, argv: Word[], stdin: Stdin 
 }
 
 /** Runs shell code given as text (`bash -c`, `eval`, `su -c`); dynamic text is opaque. */
-function runScriptWord(sh: ShellAnalyser, inv: Invocation, word: Word, extra: Word[] = []): Output {
+function runScriptWord(sh: ShellAnalyser, inv: Invocation, word: Word, positional?: Word[]): Output {
   if (word.network) return remoteCode(sh, inv, `${inv.program} runs code fetched from the network`);
   const text = textOf(word);
   if (text === undefined) {
     sh.opaque(`${inv.program} runs shell code only known at run time (${excerpt(word.raw)})`, inv.chain);
     return NOTHING;
   }
-  void extra;
-  return sh.script(text, inv.chain);
+  return sh.script(text, inv.chain, positional);
 }
 
 function remoteCode(sh: ShellAnalyser, inv: Invocation, reason: string): Output {
@@ -146,7 +148,7 @@ function shell(sh: ShellAnalyser, inv: Invocation): Output {
     if (text === undefined) return runScriptFile(sh, inv, args[i]!);
     if (text === '-c' || (/^-[a-zA-Z]*c[a-zA-Z]*$/.test(text) && !text.startsWith('--'))) {
       const script = args[i + 1];
-      return script ? runScriptWord(sh, inv, script) : NOTHING;
+      return script ? runScriptWord(sh, inv, script, args.slice(i + 2)) : NOTHING;
     }
     if (text === '-s' || text === '-') return runStdinScript(sh, inv);
     if (text === '-o' || text === '-O' || text === '+O' || text === '+o') {
@@ -162,7 +164,17 @@ function shell(sh: ShellAnalyser, inv: Invocation): Output {
 function runScriptFile(sh: ShellAnalyser, inv: Invocation, word: Word): Output {
   if (word.network) return remoteCode(sh, inv, `${inv.program} runs a script fetched from the network`);
   readFile(sh, inv, word);
+  runWrittenScript(sh, inv, word);
   return NOTHING;
+}
+
+/** A script the same line wrote is analysed like any other code (`echo 'cat ~/.netrc' > a.sh; sh a.sh`). */
+function runWrittenScript(sh: ShellAnalyser, inv: Invocation, word: Word): void {
+  const name = textOf(word);
+  const text = name === undefined ? undefined : sh.writtenText(sh.path(name));
+  if (text === undefined) return;
+  if (INTERPRETERS[inv.program]) analyseInterpreterCode(sh, inv, text);
+  else sh.script(text, inv.chain);
 }
 
 function runStdinScript(sh: ShellAnalyser, inv: Invocation): Output {
@@ -282,9 +294,10 @@ function searchRoot(sh: ShellAnalyser, operands: Word[]): string | undefined {
 
 function readerOutput(inv: Invocation, operands: Word[], parsed: ParsedArgs): Output {
   if (operands.length > 0) return NOTHING;
-  // A filter over its stdin passes the network origin along (`curl … | cat | sh`).
+  // A filter over its stdin passes the network origin along (`curl … | cat | sh`), and a filtered list of
+  // paths is still below the same directory (`find ~/.ssh | grep id_ | xargs cat`).
   if (inv.program === 'cat' && parsed.options.length === 0) return { text: inv.stdin.text, network: inv.stdin.network, pathsUnder: inv.stdin.pathsUnder };
-  return { network: inv.stdin.network };
+  return { network: inv.stdin.network, pathsUnder: inv.stdin.pathsUnder };
 }
 
 const GREP: ReaderSpec & { listsFiles: string[] } = {
@@ -491,6 +504,20 @@ function find(sh: ShellAnalyser, inv: Invocation): Output {
 const XARGS_WITH_VALUE = ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '--max-lines', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'];
 
 /** Runs the command with the items read from stdin appended, or put where the `-I` string stands. */
+/** ls prints names below what it lists, so `ls ~/.ssh/id_* | xargs cat` reads keys; it reads no contents itself. */
+function list(sh: ShellAnalyser, inv: Invocation): Output {
+  const operands = parseArgs(inv.args, { withValue: ['-I', '--ignore', '-w', '--width', '-T', '--tabsize', '--hide', '--sort', '--format', '--time-style', '--block-size'] }).operands;
+  if (operands.length > 1) return NOTHING;
+  const operand = operands.length === 0 ? '.' : textOf(operands[0]);
+  return { network: false, pathsUnder: operand === undefined ? undefined : literalDirectory(sh.path(operand)) };
+}
+
+/** fd PATTERN [DIR…]: prints paths below the directories it searches. */
+function findByName(sh: ShellAnalyser, inv: Invocation): Output {
+  const operands = parseArgs(inv.args, { withValue: ['-e', '--extension', '-t', '--type', '-E', '--exclude', '-d', '--max-depth', '-x', '--exec', '-X', '--exec-batch', '-j', '--threads', '-S', '--size', '--changed-within', '--changed-before', '-o', '--owner', '--base-directory', '--search-path', '-c', '--color'] }).operands;
+  return { network: false, pathsUnder: searchRoot(sh, operands.slice(1)) };
+}
+
 function xargs(sh: ShellAnalyser, inv: Invocation): Output {
   const args = inv.args;
   let i = 0;
@@ -530,7 +557,7 @@ function xargs(sh: ShellAnalyser, inv: Invocation): Output {
 
 function xargsItems(stdin: Stdin): string[] | undefined {
   if (stdin.text !== undefined) return stdin.text.split(/\s+/).filter(Boolean);
-  if (stdin.pathsUnder !== undefined) return [stdin.pathsUnder.replace(/\/$/, '') + '/*'];
+  if (stdin.pathsUnder !== undefined) return [anyPathUnder(stdin.pathsUnder)];
   return undefined;
 }
 
@@ -628,6 +655,7 @@ function source(sh: ShellAnalyser, inv: Invocation): Output {
   if (file.network) return remoteCode(sh, inv, `${inv.program} runs a script fetched from the network`);
   readFile(sh, inv, file);
   if (textOf(file) === '/dev/stdin' || textOf(file) === '-') return runStdinScript(sh, inv);
+  runWrittenScript(sh, inv, file);
   return NOTHING;
 }
 
@@ -843,7 +871,7 @@ const READS_OPERANDS = new Set([
 ]);
 
 // Programs that read no file's contents, at most names and metadata: `ls -la ~/.ssh` reads no key.
-const NAMES_ONLY = ['tr', 'ls', 'dir', 'stat', 'test', '[', 'du', 'tree', 'exa', 'eza', 'realpath', 'readlink', 'dirname', 'basename', 'lsattr', 'getfacl', 'pathchk'];
+const NAMES_ONLY = ['tr', 'stat', 'test', '[', 'du', 'tree', 'realpath', 'readlink', 'dirname', 'basename', 'lsattr', 'getfacl', 'pathchk'];
 
 const HEAD_SPEC: ReaderSpec = { shared: true, withValue: ['-n', '-c', '--lines', '--bytes', '-s', '--pid', '--sleep-interval', '-t', '-k', '-o', '--output', '-T', '-S', '-d', '-f', '-b', '-w', '-l', '-v', '-i', '-F', '-e'] };
 
@@ -953,6 +981,14 @@ const HANDLERS: Record<string, Handler> = {
   pnpx: packageRunner,
   bunx: packageRunner,
   ...Object.fromEntries(NAMES_ONLY.map((name) => [name, () => NOTHING])),
+  ls: list,
+  dir: list,
+  exa: list,
+  eza: list,
+  locate: () => ({ network: false, pathsUnder: '/' }),
+  plocate: () => ({ network: false, pathsUnder: '/' }),
+  fd: findByName,
+  fdfind: findByName,
   busybox: (sh, inv) => runArgv(sh, inv, inv.args),
   toybox: (sh, inv) => runArgv(sh, inv, inv.args),
   git: gitCommand,

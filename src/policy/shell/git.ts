@@ -41,6 +41,7 @@ function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
     return NOTHING;
   }
   facts.push(`git.${subcommand}`);
+  let output = NOTHING;
   switch (subcommand) {
     case 'push':
       push(sh, inv, rest, facts, remotes);
@@ -86,6 +87,10 @@ function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
     case 'submodule':
       if (textOf(rest[0]) === 'add' && textOf(rest[1]) !== undefined) sh.actions.push(hostAction('fetch', textOf(rest[1])!, 'git submodule add', 443, sh.env));
       break;
+    case 'ls-files':
+      // Prints paths in the work tree, for `git ls-files | xargs …`.
+      output = { network: false, pathsUnder: sh.cwd };
+      break;
     case 'checkout':
     case 'switch':
       switchBranch(sh, rest);
@@ -100,7 +105,7 @@ function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
     }
   }
   attachFacts(sh, facts);
-  return NOTHING;
+  return output;
 }
 
 /** `HEAD:.env`, `origin/main:config/secrets.yml`: a file as a commit stores it holds the same secret as on disk. */

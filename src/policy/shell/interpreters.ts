@@ -9,6 +9,7 @@ const RUNS_SHELL = /\b(?:os\.system|os\.popen|subprocess\.\w+|commands\.getoutpu
 const SENDS = /\b(post|put|patch|request|urlopen|send|sendall|connect|socket|Socket|fetch|http\.request|https\.request|Net::HTTP|LWP|curl_exec|fsockopen|ftplib|smtplib|paramiko)\b/;
 const WRITES = /\bopen\s*\([^)]*,\s*['"][wax+]|\bwrite(File|FileSync|_text|_bytes)?\b|\bappendFile|\bfile_put_contents|\bFile\.write|\bcopyfile|\bcopy2?\b|\bmove\b|\brename\b|\bunlink|\bremove\b|\brmtree|\bsymlink/;
 const DYNAMIC_CODE = /\b(eval|exec|compile|Function|b64decode|atob|fromCharCode|__import__|importlib|chr\s*\(|decode\s*\(\s*['"](base64|hex|rot13)|pack\s*\(|unhexlify|codecs\.decode)\b/;
+const BACKTICK_SHELL = new Set(['perl', 'ruby', 'php']);
 const MENTIONS_HOME = /expanduser|homedir|\bHOME\b|\$ENV\{HOME\}|getenv\(\s*['"]HOME|Path\.home|os\.homedir|Dir\.home|~/;
 
 export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, code: string): void {
@@ -19,7 +20,8 @@ export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, code:
   for (const match of code.matchAll(STRING_LITERAL)) {
     const literal = unquote(match[1]!);
     const before = code.slice(0, match.index);
-    if (RUNS_SHELL.test(before)) {
+    // Backticks in perl, ruby and php run a shell command, as they do in sh.
+    if (RUNS_SHELL.test(before) || (match[1]!.startsWith('`') && BACKTICK_SHELL.has(inv.program))) {
       runScriptWord(sh, inv, sh.wordFromText(literal));
       continue;
     }

@@ -153,10 +153,10 @@ function expansionValue(node: SyntaxNode, ctx: WordContext): string[] | undefine
   if (!name) return undefined;
   const value = ctx.variable(name.text);
   if (node.type === 'simple_expansion') return value;
-  // ${VAR}, ${VAR:-default}, ${VAR-default}: anything else (substrings, replacements) is dynamic.
+  // ${VAR}, ${VAR:-default}, ${VAR:=default}: anything else (substrings, replacements) is dynamic.
   const operator = node.text.slice(2 + name.text.length, -1);
   if (operator === '') return value;
-  const fallback = /^:?-(.*)$/s.exec(operator);
+  const fallback = /^:?[-=](.*)$/s.exec(operator);
   if (fallback) return value && value[0] !== '' ? value : [fallback[1]!];
   return undefined;
 }
