@@ -34,6 +34,11 @@ export interface Output {
   pathsUnder?: string;
 }
 
+export interface WrittenFile {
+  text: string | undefined;
+  network: boolean;
+}
+
 /** A file a command's standard output is redirected to. */
 interface StdoutFile {
   path: string;
@@ -62,6 +67,8 @@ export class ShellAnalyser {
   readonly gitRemotes: Record<string, string>;
   private readonly variables = new Map<string, string[] | undefined>();
   private readonly networkNodes = new Set<number>();
+  /** Variables holding what came from the network (`x=$(curl …); eval "$x"`). */
+  private readonly networkVariables = new Set<string>();
   private depth = 0;
 
   constructor(
@@ -129,8 +136,10 @@ export class ShellAnalyser {
     return resolvePath(value, this.cwd, this.env.home);
   }
 
-  setVariable(name: string, values: string[] | undefined): void {
+  setVariable(name: string, values: string[] | undefined, network = false): void {
     this.variables.set(name, values);
+    if (network) this.networkVariables.add(name);
+    else this.networkVariables.delete(name);
   }
 
   wordFromText(text: string): Word {
@@ -139,6 +148,10 @@ export class ShellAnalyser {
 
   isFromNetwork(node: SyntaxNode): boolean {
     if (this.networkNodes.has(node.id)) return true;
+    if (node.type === 'simple_expansion' || node.type === 'expansion') {
+      const name = node.namedChildren.find((child) => child!.type === 'variable_name');
+      if (name && this.networkVariables.has(name.text)) return true;
+    }
     return node.namedChildren.some((child) => child !== null && this.isFromNetwork(child));
   }
 
@@ -277,7 +290,7 @@ export class ShellAnalyser {
     if (!value) return void this.variables.set(name.text, ['']);
     this.substitutions(value, []);
     const word = value.type === 'array' ? undefined : evaluateWord(value, this.wordContext());
-    this.variables.set(name.text, word?.values && word.values.length === 1 ? word.values : undefined);
+    this.setVariable(name.text, word?.values && word.values.length === 1 ? word.values : undefined, this.isFromNetwork(value));
   }
 
   private command(node: SyntaxNode, redirects: SyntaxNode[], chain: string[], stdin: Stdin): Output {
@@ -303,20 +316,25 @@ export class ShellAnalyser {
     }
     const output = runInvocation(this, { program: name.values[0]!, args, stdin: input, chain });
     for (const file of stdout) {
-      const before = file.append ? this.writtenText(file.path) : '';
-      this.written.set(file.path, before !== undefined && output.text !== undefined ? before + output.text : undefined);
+      const before = file.append ? this.written.get(file.path) : { text: '', network: false };
+      const text = before?.text !== undefined && output.text !== undefined ? before.text + output.text : undefined;
+      this.wrote(file.path, { text, network: output.network || (before?.network ?? false) });
     }
     return output;
   }
 
   /**
-   * Files this line wrote through a redirection, with the text when Writ knows it. Analysing that text only
-   * ever adds actions (the file's read stays), so a later change Writ does not follow cannot hide anything.
+   * Files this line wrote, with their text when Writ knows it and whether it came from the network. Analysing
+   * that text only ever adds actions (the file's read stays), so a later change Writ does not follow hides nothing.
    */
-  private readonly written = new Map<string, string | undefined>();
+  private readonly written = new Map<string, WrittenFile>();
 
-  /** The text a file was given earlier in the line (`echo 'cat x' > a.sh; sh a.sh`). */
-  writtenText(path: string): string | undefined {
+  wrote(path: string, file: WrittenFile): void {
+    this.written.set(path, file);
+  }
+
+  /** What a file was given earlier in the line (`echo 'cat x' > a.sh; sh a.sh`, `curl -o a.sh …; sh a.sh`). */
+  writtenFile(path: string): WrittenFile | undefined {
     return this.written.get(path);
   }
 
@@ -431,7 +449,7 @@ export function anyPathUnder(dir: string): string {
   return dir.replace(/\/$/, '') + '/*';
 }
 
-function isHarmlessDevice(path: string): boolean {
+export function isHarmlessDevice(path: string): boolean {
   return ['/dev/null', '/dev/stdout', '/dev/stderr', '/dev/tty', '/dev/zero'].includes(path) || /^\/dev\/fd\/\d+$/.test(path);
 }
 

@@ -5,7 +5,7 @@ import { baseName } from '../paths.js';
 import { hostAction, parseRemoteSpec } from './network.js';
 import { analyseInterpreterCode } from './interpreters.js';
 import { hasOption, optionValues, parseArgs, textOf, type OptionSpec, type ParsedArgs } from './options.js';
-import { anyPathUnder, excerpt, literalDirectory, type FileTarget, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
+import { anyPathUnder, excerpt, isHarmlessDevice, literalDirectory, type FileTarget, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
 import type { Word } from './words.js';
 import { gitCommand } from './git.js';
 
@@ -19,9 +19,11 @@ export function runInvocation(sh: ShellAnalyser, inv: Invocation): Output {
   const args = inv.args.map((word) => (word.values === undefined ? word.raw : word.values.join(' ')));
   const chain = [...inv.chain, program];
   const call: Invocation = { ...inv, program, chain };
+  // A relative path names a local script and stays a path; `/usr/local/bin/writ` is writ.
+  const localScript = inv.program.includes('/') && !inv.program.startsWith('/') && !KNOWN.has(program);
   sh.actions.push({
     kind: 'exec',
-    program: inv.program.includes('/') && !KNOWN.has(program) ? inv.program : program,
+    program: localScript ? inv.program : program,
     args,
     line: [program, ...args].join(' '),
     remoteCode: false,
@@ -29,12 +31,18 @@ export function runInvocation(sh: ShellAnalyser, inv: Invocation): Output {
     via: chain.join(' → '),
   });
   const handler = HANDLERS[program];
-  if (handler) return handler(sh, call) ?? NOTHING;
-  if (inv.program.includes('/') && !KNOWN.has(program)) {
-    readFile(sh, call, sh.wordFromText(inv.program));
-    runWrittenScript(sh, call, sh.wordFromText(inv.program));
+  const output = (handler ? handler(sh, call) : unknownProgram(sh, call, inv.program)) ?? NOTHING;
+  // What a command prints after reading network data is network data too (`curl … | gunzip | sh`).
+  return inv.stdin.network && !output.network ? { ...output, network: true } : output;
+}
+
+/** A program Writ does not know: it may read anything that looks like a path, and run itself if the line wrote it. */
+function unknownProgram(sh: ShellAnalyser, inv: Invocation, path: string): Output {
+  if (path.includes('/')) {
+    readFile(sh, inv, sh.wordFromText(path));
+    runWrittenScript(sh, inv, sh.wordFromText(path));
   }
-  readPathLike(sh, call, call.args);
+  readPathLike(sh, inv, inv.args);
   return NOTHING;
 }
 
@@ -60,7 +68,7 @@ function fileAction(sh: ShellAnalyser, inv: Invocation, kind: 'read' | 'write' |
   const verb = { read: 'reads', write: 'writes', delete: 'deletes' }[kind];
   if (word.values?.length === 1 && word.values[0] === '-') return;
   for (const file of filesOf(sh, inv, word, verb)) {
-    if (['/dev/null', '/dev/stdin', '/dev/stdout', '/dev/stderr', '-'].includes(file.path)) continue;
+    if (isHarmlessDevice(file.path) || file.path === '/dev/stdin') continue;
     sh.actions.push({ kind, path: file.path, recursive: recursive || file.recursive, via: inv.chain.join(' → ') });
   }
 }
@@ -168,13 +176,17 @@ function runScriptFile(sh: ShellAnalyser, inv: Invocation, word: Word): Output {
   return NOTHING;
 }
 
-/** A script the same line wrote is analysed like any other code (`echo 'cat ~/.netrc' > a.sh; sh a.sh`). */
+/**
+ * A script the same line wrote is analysed like any other code (`echo 'cat ~/.netrc' > a.sh; sh a.sh`);
+ * one it downloaded runs code from the network (`curl -o a.sh …; sh a.sh`), read by no one.
+ */
 function runWrittenScript(sh: ShellAnalyser, inv: Invocation, word: Word): void {
   const name = textOf(word);
-  const text = name === undefined ? undefined : sh.writtenText(sh.path(name));
-  if (text === undefined) return;
-  if (INTERPRETERS[inv.program]) analyseInterpreterCode(sh, inv, text);
-  else sh.script(text, inv.chain);
+  const file = name === undefined ? undefined : sh.writtenFile(sh.path(name));
+  if (file?.network) remoteCode(sh, inv, `${inv.program} runs ${name}, downloaded from the network in the same command`);
+  else if (file?.text === undefined) return;
+  else if (INTERPRETERS[inv.program]) analyseInterpreterCode(sh, inv, file.text);
+  else sh.script(file.text, inv.chain);
 }
 
 function runStdinScript(sh: ShellAnalyser, inv: Invocation): Output {
@@ -725,7 +737,10 @@ function curl(sh: ShellAnalyser, inv: Invocation): Output {
     } else if (['-K', '--config', '-b', '--cookie', '--cacert', '-E', '--cert', '--key'].includes(option.name) && value !== undefined && looksLikePath(value)) {
       readFile(sh, inv, option.value);
       if (option.name === '-K' || option.name === '--config') sh.opaque('curl takes further options from a config file Writ does not read', inv.chain);
-    } else if (['-o', '--output', '-c', '--cookie-jar'].includes(option.name) && value !== '-') fileAction(sh, inv, 'write', option.value);
+    } else if (['-o', '--output', '-c', '--cookie-jar'].includes(option.name) && value !== '-') {
+      fileAction(sh, inv, 'write', option.value);
+      if (value !== undefined && (option.name === '-o' || option.name === '--output')) sh.wrote(sh.path(value), { text: undefined, network: true });
+    }
     else if (option.name === '-H' || option.name === '--header') {
       if (value?.startsWith('@')) readFile(sh, inv, { ...option.value, values: [value.slice(1)] });
     }
@@ -746,7 +761,10 @@ function wget(sh: ShellAnalyser, inv: Invocation): Output {
   if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) sends = true;
   for (const file of optionValues(parsed, '--post-file', '--body-file', '-i', '--input-file', '--load-cookies', '--config')) readFile(sh, inv, file);
   const output = optionValues(parsed, '-O', '--output-document')[0];
-  if (output && textOf(output) !== '-') fileAction(sh, inv, 'write', output);
+  if (output && textOf(output) !== '-') {
+    fileAction(sh, inv, 'write', output);
+    if (textOf(output) !== undefined) sh.wrote(sh.path(textOf(output)!), { text: undefined, network: true });
+  }
   if (!output) fileAction(sh, inv, 'write', optionValues(parsed, '-P', '--directory-prefix')[0] ?? sh.wordFromText('.'), true);
   for (const url of parsed.operands) networkTo(sh, inv, url, sends ? 'send' : 'fetch', method);
   return { network: output !== undefined && textOf(output) === '-' };
@@ -818,6 +836,13 @@ function remoteCopy(sh: ShellAnalyser, inv: Invocation): Output {
   for (const list of optionValues(parsed, '--files-from', '--exclude-from', '--include-from', '--password-file')) readFile(sh, inv, list);
   const operands = parsed.operands;
   if (operands.length === 0) return NOTHING;
+  if (inv.program === 'sftp') {
+    // sftp [user@]host[:path] takes its put/get commands from stdin or a -b batch file.
+    for (const batch of optionValues(parsed, '-b')) readFile(sh, inv, batch);
+    const target = textOf(operands[0]);
+    if (target !== undefined) sh.actions.push({ ...hostAction('send', target.replace(/^[^@]*@/, '').split(':')[0]!, inv.chain.join(' → '), 22, sh.env), method: 'SFTP' });
+    return NOTHING;
+  }
   const destination = operands[operands.length - 1]!;
   const sources = operands.length > 1 ? operands.slice(0, -1) : [];
   const recursive = inv.program !== 'scp' || hasOption(parsed, '-r');
@@ -829,6 +854,25 @@ function remoteCopy(sh: ShellAnalyser, inv: Invocation): Output {
   }
   if (remoteDestination) sh.actions.push({ ...hostAction('send', remoteDestination.host, inv.chain.join(' → '), 22, sh.env), method: inv.program.toUpperCase() });
   else if (sources.length > 0) fileAction(sh, inv, 'write', destination, recursive);
+  return NOTHING;
+}
+
+/** sqlite3 DB [SQL]: the database file is read, and written unless opened read-only. */
+function sqlite(sh: ShellAnalyser, inv: Invocation): Output {
+  // sqlite3 spells its long options with one dash (`-readonly`, `-cmd X`), so getopt-style parsing does not fit.
+  const withValue = ['-cmd', '-separator', '-newline', '-nullvalue', '-init', '-vfs', '-maxsize', '-mmap', '-pagecache', '-lookaside', '-heap'];
+  const options = new Set<string>();
+  for (let i = 0; i < inv.args.length; i++) {
+    const text = textOf(inv.args[i])?.replace(/^--/, '-');
+    if (text === undefined || !text.startsWith('-')) {
+      readFile(sh, inv, inv.args[i]!);
+      if (!options.has('-readonly')) fileAction(sh, inv, 'write', inv.args[i]!);
+      return NOTHING;
+    }
+    options.add(text);
+    if (text === '-init' && inv.args[i + 1]) readFile(sh, inv, inv.args[i + 1]!);
+    if (withValue.includes(text)) i++;
+  }
   return NOTHING;
 }
 
@@ -993,6 +1037,7 @@ const HANDLERS: Record<string, Handler> = {
   toybox: (sh, inv) => runArgv(sh, inv, inv.args),
   git: gitCommand,
   crontab,
+  sqlite3: sqlite,
   docker: container,
   podman: container,
 };

@@ -6,7 +6,9 @@ import { fileAction, runScriptWord } from './commands.js';
 
 const STRING_LITERAL = /(?:[rbuf]{0,2})("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`)/g;
 const RUNS_SHELL = /\b(?:os\.system|os\.popen|subprocess\.\w+|commands\.getoutput|system|exec|execSync|spawnSync|spawn|execFileSync|popen|Popen|check_output|check_call|shell_exec|passthru|proc_open|IO\.popen|Open3\.\w+)\s*\(\s*(?:\[\s*)?$/;
-const SENDS = /\b(post|put|patch|request|urlopen|send|sendall|connect|socket|Socket|fetch|http\.request|https\.request|Net::HTTP|LWP|curl_exec|fsockopen|ftplib|smtplib|paramiko)\b/;
+const SENDS = /\b(post|put|patch|request|urlopen|send|sendall|connect|socket|fetch|http\.request|https\.request|Net::HTTP|LWP|curl_exec|fsockopen|ftplib|smtplib|paramiko)\b/i;
+/** A call whose next string literal is a host to connect to: `s.connect(('evil.com', 80))`, `fsockopen("evil.com", 80)`. */
+const CONNECTS_TO = /\b(?:connect|create_connection|fsockopen|getaddrinfo|createConnection|TCPSocket\.(?:new|open)|Socket)\s*\(\s*\(?\s*$/;
 const WRITES = /\bopen\s*\([^)]*,\s*['"][wax+]|\bwrite(File|FileSync|_text|_bytes)?\b|\bappendFile|\bfile_put_contents|\bFile\.write|\bcopyfile|\bcopy2?\b|\bmove\b|\brename\b|\bunlink|\bremove\b|\brmtree|\bsymlink/;
 const DYNAMIC_CODE = /\b(eval|exec|compile|Function|b64decode|atob|fromCharCode|__import__|importlib|chr\s*\(|decode\s*\(\s*['"](base64|hex|rot13)|pack\s*\(|unhexlify|codecs\.decode)\b/;
 const BACKTICK_SHELL = new Set(['perl', 'ruby', 'php']);
@@ -23,6 +25,10 @@ export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, code:
     // Backticks in perl, ruby and php run a shell command, as they do in sh.
     if (RUNS_SHELL.test(before) || (match[1]!.startsWith('`') && BACKTICK_SHELL.has(inv.program))) {
       runScriptWord(sh, inv, sh.wordFromText(literal));
+      continue;
+    }
+    if (CONNECTS_TO.test(before) && /^[\w.-]+$/.test(literal)) {
+      sh.actions.push({ ...hostAction('send', literal, chain, 0, sh.env), method: 'TCP' });
       continue;
     }
     if (/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(literal)) {

@@ -73,6 +73,9 @@ function pieceList(node: SyntaxNode, ctx: WordContext, first: boolean): string[]
       // A loop variable takes each of its values in turn: expand it like the alternatives of a brace.
       return [values.length === 1 ? values[0]! : BRACE_OPEN + values.join(BRACE_COMMA) + BRACE_CLOSE];
     }
+    case 'process_substitution':
+      // bash passes `<(…)` and `>(…)` as a pipe's path; what runs inside is analysed where it runs.
+      return ['/dev/fd/63'];
     case 'command_substitution': {
       const value = ctx.substitute(node);
       return value === undefined ? undefined : [value.replace(/\n+$/, '')];
