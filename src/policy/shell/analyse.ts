@@ -4,7 +4,8 @@ import type { Action, CallEnvironment } from '../actions.js';
 import { resolvePath } from '../paths.js';
 import type { ShellParser, SyntaxNode } from './parse.js';
 import { evaluateWord, type Word } from './words.js';
-import { runInvocation } from './commands.js';
+import { runInvocation, runScriptWord } from './commands.js';
+import { textOf } from './options.js';
 import { hostAction } from './network.js';
 
 /** What flows into a command's standard input. */
@@ -56,6 +57,15 @@ export interface ShellAnalysis {
 }
 
 const MAX_DEPTH = 8;
+
+/** Variables whose value a program runs as a shell command (LESSOPEN's leading `|` says "pipe from"). */
+const RUNS_VALUE = new Set([
+  'PAGER', 'GIT_PAGER', 'MANPAGER', 'SYSTEMD_PAGER', 'EDITOR', 'VISUAL', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'GIT_SSH_COMMAND', 'GIT_SSH',
+  'GIT_ASKPASS', 'SSH_ASKPASS', 'SUDO_ASKPASS', 'GIT_EXTERNAL_DIFF', 'GIT_PROXY_COMMAND', 'LESSOPEN', 'LESSCLOSE', 'PROMPT_COMMAND',
+]);
+/** Variables naming a file every new shell sources first. */
+const SOURCES_VALUE = new Set(['BASH_ENV', 'ENV']);
+const LOADS_LIBRARY = new Set(['LD_PRELOAD', 'LD_AUDIT', 'DYLD_INSERT_LIBRARIES']);
 const NO_STDIN: Stdin = { network: false, piped: false };
 
 export class ShellAnalyser {
@@ -67,6 +77,9 @@ export class ShellAnalyser {
   readonly gitRemotes: Record<string, string>;
   private readonly variables = new Map<string, string[] | undefined>();
   private readonly networkNodes = new Set<number>();
+  /** Shell functions and aliases defined earlier in the line, by name: their bodies run where they are called. */
+  private readonly functions = new Map<string, string>();
+  readonly aliases = new Map<string, string>();
   /** Variables holding what came from the network (`x=$(curl …); eval "$x"`). */
   private readonly networkVariables = new Set<string>();
   private depth = 0;
@@ -94,7 +107,7 @@ export class ShellAnalyser {
    * Analyses a script, nested ones (`bash -c`, `eval`, here-docs fed to a shell) included. `positional` are
    * the words a nested shell gets as $0, $1, … (`sh -c 'cat "$1"' _ ~/.netrc`).
    */
-  script(text: string, chain: string[], positional?: Word[]): Output {
+  script(text: string, chain: string[], positional?: Word[], stdin: Stdin = NO_STDIN): Output {
     if (this.depth >= MAX_DEPTH) {
       this.opaque('script nested too deeply', chain);
       return { network: false };
@@ -104,7 +117,7 @@ export class ShellAnalyser {
     try {
       return this.parser.withTree(text, (root) => {
         if (root.hasError) this.opaque(`shell syntax Writ cannot parse: ${excerpt(errorText(root))}`, chain);
-        return this.statements(root.namedChildren as SyntaxNode[], chain, NO_STDIN);
+        return this.statements(root.namedChildren as SyntaxNode[], chain, stdin);
       });
     } finally {
       this.depth--;
@@ -144,6 +157,12 @@ export class ShellAnalyser {
 
   wordFromText(text: string): Word {
     return { values: [text], raw: text, glob: false, network: false };
+  }
+
+  /** `$NAME` as a word: its value as the line has it, or unknown. */
+  variableWord(name: string): Word {
+    const values = name === 'PWD' ? [this.cwd] : this.variables.get(name);
+    return { values: values?.length === 1 ? values : undefined, raw: `$${name}`, glob: false, network: this.networkVariables.has(name) };
   }
 
   isFromNetwork(node: SyntaxNode): boolean {
@@ -187,9 +206,13 @@ export class ShellAnalyser {
         return { network: false };
       case 'for_statement':
         return this.forLoop(node, chain);
-      case 'function_definition':
-        // The body runs only when called; analyse it now so what it would do is seen.
-        return this.statements(node.namedChildren.slice(1) as SyntaxNode[], chain, stdin);
+      case 'function_definition': {
+        // The body runs only when called, with the caller's words as $1, $2, …: analysed then.
+        const name = node.childForFieldName('name');
+        const body = node.childForFieldName('body');
+        if (name && body) this.functions.set(name.text, body.text);
+        return { network: false };
+      }
       case 'negated_command':
       case 'subshell':
       case 'compound_statement':
@@ -288,19 +311,39 @@ export class ShellAnalyser {
     const value = node.childForFieldName('value');
     if (!name) return;
     if (!value) return void this.variables.set(name.text, ['']);
-    this.substitutions(value, []);
-    const word = value.type === 'array' ? undefined : evaluateWord(value, this.wordContext());
-    this.setVariable(name.text, word?.values && word.values.length === 1 ? word.values : undefined, this.isFromNetwork(value));
+    const word = value.type === 'array' ? { values: undefined, raw: value.text, glob: false } : this.word(value, []);
+    this.setVariable(name.text, word.values && word.values.length === 1 ? word.values : undefined, this.isFromNetwork(value));
+    this.variableTakesEffect(name.text, word, []);
+  }
+
+  private prefixAssignment(node: SyntaxNode, chain: string[]): { name: string; word: Word } {
+    const value = node.childForFieldName('value');
+    const name = node.childForFieldName('name')?.text ?? '';
+    const word = value ? this.word(value, chain) : this.wordFromText('');
+    this.variableTakesEffect(name, word, chain);
+    return { name, word };
+  }
+
+  /** Some variables make programs run their value or load a file: `PAGER='cat ~/.netrc' git log`, `BASH_ENV=x.sh`. */
+  variableTakesEffect(name: string, word: Word, chain: string[]): void {
+    const via = { program: name, args: [], stdin: NO_STDIN, chain: [...chain, name] };
+    if (LOADS_LIBRARY.has(name)) this.opaque(`${name} loads a library into the programs that follow`, via.chain);
+    else if (RUNS_VALUE.has(name)) runScriptWord(this, via, { ...word, values: word.values?.map((value) => value.replace(/^\|+/, '')) });
+    else if (SOURCES_VALUE.has(name) && textOf(word) !== undefined) this.script(`. '${textOf(word)!.replace(/'/g, `'\\''`)}'`, via.chain);
   }
 
   private command(node: SyntaxNode, redirects: SyntaxNode[], chain: string[], stdin: Stdin): Output {
     const nameNode = node.childForFieldName('name');
+    // An alias is replaced by its text before the line is read further (Claude Code's shell keeps the user's).
+    const alias = nameNode?.firstNamedChild?.type === 'word' ? this.aliases.get(nameNode.text) : undefined;
+    if (alias !== undefined) {
+      const rest = node.text.slice(nameNode!.endIndex - node.startIndex);
+      return this.script(alias + rest, chain, undefined, this.applyRedirects(redirects, chain, stdin));
+    }
     const argNodes = node.childrenForFieldName('argument') as SyntaxNode[];
     const assignments = node.namedChildren.filter((child) => child!.type === 'variable_assignment') as SyntaxNode[];
-    for (const assignment of assignments) {
-      const value = assignment.childForFieldName('value');
-      if (value) this.substitutions(value, chain);
-    }
+    // `NAME=value cmd` sets NAME for cmd alone: expansions on the line still see the old value.
+    const prefix = nameNode ? assignments.map((assignment) => this.prefixAssignment(assignment, chain)) : [];
     const commandRedirects = node.namedChildren.filter((child) => child!.type.endsWith('_redirect')) as SyntaxNode[];
     const stdout: StdoutFile[] = [];
     const input = this.applyRedirects([...commandRedirects, ...redirects], chain, stdin, stdout);
@@ -314,7 +357,16 @@ export class ShellAnalyser {
       this.opaque(`the program to run is only known at run time (${excerpt(name.raw)})`, chain);
       return { network: false };
     }
-    const output = runInvocation(this, { program: name.values[0]!, args, stdin: input, chain });
+    const outer = prefix.map(({ name: variable }) => [variable, this.variables.get(variable)] as const);
+    for (const { name: variable, word } of prefix) this.variables.set(variable, word.values?.length === 1 ? word.values : undefined);
+    let output: Output;
+    try {
+      const body = this.functions.get(name.values[0]!);
+      if (body !== undefined) return this.script(body, [...chain, name.values[0]!], [name, ...args], input);
+      output = runInvocation(this, { program: name.values[0]!, args, stdin: input, chain });
+    } finally {
+      for (const [variable, values] of outer) this.variables.set(variable, values);
+    }
     for (const file of stdout) {
       const before = file.append ? this.written.get(file.path) : { text: '', network: false };
       const text = before?.text !== undefined && output.text !== undefined ? before.text + output.text : undefined;
@@ -344,9 +396,10 @@ export class ShellAnalyser {
   }
 
   private wordContext() {
+    const home = this.variables.get('HOME');
     return {
-      home: this.env.home,
-      variable: (name: string) => this.variables.get(name),
+      home: home?.length === 1 ? home[0] : undefined,
+      variable: (name: string) => (name === 'PWD' ? [this.cwd] : this.variables.get(name)),
       userHome: (user: string) => (user === this.env.osUser ? this.env.home : user === 'root' ? '/root' : `/home/${user}`),
       substitute: (node: SyntaxNode) => this.substitutionOutputs.get(node.id),
     };

@@ -646,9 +646,32 @@ function rev(_sh: ShellAnalyser, inv: Invocation): Output {
 
 function cd(sh: ShellAnalyser, inv: Invocation): Output {
   const target = inv.args.find((word) => !(textOf(word) ?? '').startsWith('-') || textOf(word) === '-');
-  if (!target) sh.cwd = sh.env.home;
-  else if (textOf(target) === undefined) sh.opaque(`cd into a directory only known at run time (${excerpt(target.raw)})`, inv.chain);
-  else if (textOf(target) !== '-') sh.cwd = sh.path(textOf(target)!);
+  // `cd` alone goes to $HOME and `cd -` to $OLDPWD; with $CDPATH set, a bare name may be below any of its entries.
+  const word = !target ? sh.variableWord('HOME') : textOf(target) === '-' ? sh.variableWord('OLDPWD') : target;
+  const path = textOf(word);
+  const searched = path !== undefined && !/^\.{0,2}(\/|$)/.test(path) && textOf(sh.variableWord('CDPATH'));
+  if (path === undefined || searched) sh.opaque(`cd into a directory only known at run time (${excerpt(word.raw)})`, inv.chain);
+  else {
+    sh.setVariable('OLDPWD', [sh.cwd]);
+    sh.cwd = sh.path(path);
+  }
+  return NOTHING;
+}
+
+/** trap ACTION SIGNAL…: the action runs when a signal or EXIT comes, so it runs as far as Writ is concerned. */
+function trap(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args);
+  const action = parsed.operands[0];
+  if (!action || parsed.operands.length < 2 || ['-', ''].includes(textOf(action) ?? '?')) return NOTHING;
+  return runScriptWord(sh, inv, action);
+}
+
+/** alias name=value…: later commands named name run value instead. */
+function aliasBuiltin(sh: ShellAnalyser, inv: Invocation): Output {
+  for (const word of inv.args) {
+    const match = /^([^=\s]+)=(.*)$/s.exec(textOf(word) ?? '');
+    if (match) sh.aliases.set(match[1]!, match[2]!);
+  }
   return NOTHING;
 }
 
@@ -981,6 +1004,8 @@ const HANDLERS: Record<string, Handler> = {
   cd,
   pushd: cd,
   export: exportBuiltin,
+  alias: aliasBuiltin,
+  trap,
   source,
   '.': source,
   eval: evalBuiltin,
@@ -1064,6 +1089,12 @@ function envWrapper(sh: ShellAnalyser, inv: Invocation): Output {
       return NOTHING;
     }
     return sh.script(text + ' ' + inv.args.slice(split + 2).map((word) => word.raw).join(' '), inv.chain);
+  }
+  for (const word of inv.args) {
+    const text = textOf(word) ?? '';
+    const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(text);
+    if (assignment) sh.variableTakesEffect(assignment[1]!, { ...word, values: [assignment[2]!] }, inv.chain);
+    else if (!text.startsWith('-')) break;
   }
   return wrapper({ withValue: ['-u', '--unset', '-C', '--chdir'], stopAtAssignment: true })(sh, inv) ?? NOTHING;
 }

@@ -12,7 +12,8 @@ export interface Word {
 }
 
 export interface WordContext {
-  home: string;
+  /** What `~` stands for: $HOME as the line has it, undefined when only known at run time. */
+  home: string | undefined;
   variable(name: string): string[] | undefined;
   userHome(user: string): string;
   /** Static value of `$(…)`, or undefined when it cannot be known without running it. */
@@ -44,11 +45,13 @@ function pieceList(node: SyntaxNode, ctx: WordContext, first: boolean): string[]
   switch (node.type) {
     case 'word':
     case 'number':
-    case 'command_name':
+    case 'command_name': {
       if (node.type === 'command_name' && node.namedChildCount > 0 && node.namedChildren[0]!.type !== 'word') {
         return pieceList(node.namedChildren[0]!, ctx, first);
       }
-      return [unquotedWord(node.text, ctx, first)];
+      const text = unquotedWord(node.text, ctx, first);
+      return text === undefined ? undefined : [text];
+    }
     case 'raw_string':
       return [node.text.slice(1, -1)];
     case 'ansi_c_string':
@@ -101,17 +104,19 @@ function concatWithGaps(node: SyntaxNode, pieces: string[]): string[] {
   return out;
 }
 
-function unquotedWord(text: string, ctx: WordContext, first: boolean): string {
+/** `~` is $HOME, `~user` that user's home, `~+` $PWD and `~-` $OLDPWD; undefined when only known at run time. */
+function unquotedWord(text: string, ctx: WordContext, first: boolean): string | undefined {
   let rest = text;
-  let prefix = '';
+  let prefix: string | undefined = '';
   if (first && rest.startsWith('~')) {
-    const match = /^~([A-Za-z0-9._-]*)(?=\/|$)/.exec(rest);
+    const match = /^~([A-Za-z0-9._-]*|[+-])(?=\/|$)/.exec(rest);
     if (match) {
-      prefix = match[1] ? ctx.userHome(match[1]) : ctx.home;
+      const user = match[1]!;
+      prefix = user === '' ? ctx.home : user === '+' ? ctx.variable('PWD')?.[0] : user === '-' ? ctx.variable('OLDPWD')?.[0] : ctx.userHome(user);
       rest = rest.slice(match[0].length);
     }
   }
-  return prefix + markUnquoted(rest);
+  return prefix === undefined ? undefined : prefix + markUnquoted(rest);
 }
 
 /** Removes backslash escapes and marks unquoted glob and brace characters. */
