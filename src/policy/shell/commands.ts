@@ -331,15 +331,40 @@ function ripgrep(sh: ShellAnalyser, inv: Invocation): Output {
 }
 
 function sed(sh: ShellAnalyser, inv: Invocation): Output {
-  const parsed = parseArgs(inv.args, { withValue: ['-e', '-f', '--expression', '--file', '-l', '-s'] });
-  const operands = hasOption(parsed, '-e', '-f', '--expression', '--file') ? parsed.operands : parsed.operands.slice(1);
+  const parsed = parseArgs(inv.args, { withValue: ['-e', '-f', '--expression', '--file', '-l', '--line-length'] });
+  const scriptGiven = hasOption(parsed, '-e', '-f', '--expression', '--file');
+  const operands = scriptGiven ? parsed.operands : parsed.operands.slice(1);
   for (const file of optionValues(parsed, '-f', '--file')) readFile(sh, inv, file);
+  for (const script of scriptGiven ? optionValues(parsed, '-e', '--expression') : parsed.operands.slice(0, 1)) sedScript(sh, inv, script);
   const inPlace = parsed.options.some((option) => option.name === '-i' || option.name.startsWith('--in-place'));
   for (const operand of operands) {
     readFile(sh, inv, operand);
     if (inPlace) fileAction(sh, inv, 'write', operand);
   }
   return NOTHING;
+}
+
+const SED_ADDRESS = String.raw`(?:\d+|\$|/(?:[^/\\]|\\.)*/)`;
+/** `[address[,address]][!] r|R|w|W|e argument`: GNU sed's commands that read, write or run. */
+const SED_FILE_COMMAND = new RegExp(String.raw`^\s*(?:${SED_ADDRESS}(?:\s*,\s*${SED_ADDRESS})?)?\s*!?\s*([rRwWe])(?:\s+(.*))?$`);
+/** `s/…/…/flags`, whose `e` flag runs the result and `w file` flag writes it. */
+const SED_SUBSTITUTE = /s([^\w\s\\])(?:\\.|(?!\1).)*\1(?:\\.|(?!\1).)*\1([gpiImMe0-9]*)(?:w\s*(.+))?$/;
+
+/** The files a sed script reads and writes and the commands it runs, line by line. */
+function sedScript(sh: ShellAnalyser, inv: Invocation, script: Word): void {
+  const text = textOf(script);
+  if (text === undefined) return void sh.opaque(`sed runs a script only known at run time (${excerpt(script.raw)})`, inv.chain);
+  for (const line of text.split(/\n|;/)) {
+    const command = SED_FILE_COMMAND.exec(line);
+    const argument = command?.[2]?.trim();
+    if (command && command[1] === 'e') {
+      if (argument) runScriptWord(sh, inv, sh.wordFromText(argument));
+      else sh.opaque('sed runs its input lines as commands', inv.chain);
+    } else if (command && argument) fileAction(sh, inv, /[rR]/.test(command[1]!) ? 'read' : 'write', sh.wordFromText(argument));
+    const substitute = SED_SUBSTITUTE.exec(line);
+    if (substitute?.[2]!.includes('e')) sh.opaque('sed runs the result of a substitution as a command', inv.chain);
+    if (substitute?.[3]) fileAction(sh, inv, 'write', sh.wordFromText(substitute[3].trim()));
+  }
 }
 
 function awk(sh: ShellAnalyser, inv: Invocation): Output {
@@ -813,6 +838,17 @@ function decodePercent(text: string): string {
   }
 }
 
+/** dig, host, ping, …: a lookup only fetches, but a name computed at run time can carry data out in the query. */
+function lookup(sh: ShellAnalyser, inv: Invocation): Output {
+  const parsed = parseArgs(inv.args, { withValue: ['-c', '-i', '-W', '-w', '-s', '-t', '-p', '-q', '-x', '-f', '-b', '-I', '-m', '-k', '-y', '-l'] });
+  for (const operand of parsed.operands) {
+    const name = textOf(operand);
+    if (name === undefined) sh.opaque(`${inv.program} looks up a name only known at run time (${excerpt(operand.raw)})`, inv.chain);
+    else if (!name.startsWith('@') && !name.startsWith('+')) sh.actions.push({ ...hostAction('fetch', name, inv.chain.join(' → '), 53, sh.env), method: 'DNS' });
+  }
+  return NOTHING;
+}
+
 function netcat(sh: ShellAnalyser, inv: Invocation): Output {
   const parsed = parseArgs(inv.args, { withValue: ['-p', '-s', '-w', '-i', '-q', '-e', '-c', '-X', '-x', '-W', '-I', '-O', '-T', '-V', '-M', '-m'] });
   if (hasOption(parsed, '-l', '--listen')) return NOTHING;
@@ -1016,6 +1052,7 @@ const HANDLERS: Record<string, Handler> = {
   openssl,
   curl,
   wget,
+  ...Object.fromEntries(['dig', 'host', 'nslookup', 'drill', 'ping', 'ping6', 'traceroute', 'tracepath', 'mtr', 'whois'].map((name) => [name, lookup])),
   nc: netcat,
   ncat: netcat,
   netcat: netcat,
