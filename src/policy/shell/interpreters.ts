@@ -1,8 +1,8 @@
 // One-liners of python, node, perl, ruby, php, awk: not parsed as programs, but their string literals
 // name the files they open, the hosts they talk to and the shell commands they run.
 import { hostAction } from './network.js';
-import type { Invocation, ShellAnalyser } from './analyse.js';
 import { fileAction, runScriptWord } from './commands.js';
+import { excerpt, type Invocation, type ShellAnalyser } from './analyse.js';
 
 const STRING_LITERAL = /(?:[rbuf]{0,2})("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`)/g;
 const RUNS_SHELL = /\b(?:os\.system|os\.popen|subprocess\.\w+|commands\.getoutput|system|exec|execSync|spawnSync|spawn|execFileSync|popen|Popen|check_output|check_call|shell_exec|passthru|proc_open|IO\.popen|Open3\.\w+)\s*\(\s*(?:\[\s*)?$/;
@@ -14,17 +14,31 @@ const DYNAMIC_CODE = /\b(eval|exec|compile|Function|b64decode|atob|fromCharCode|
 const BACKTICK_SHELL = new Set(['perl', 'ruby', 'php']);
 const MENTIONS_HOME = /expanduser|homedir|\bHOME\b|\$ENV\{HOME\}|getenv\(\s*['"]HOME|Path\.home|os\.homedir|Dir\.home|~/;
 
-export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, code: string): void {
+/** Calls that take a program and its arguments one by one, never a shell string. */
+const ARGV_CALL = /\b(?:spawn|spawnSync|execFile|execFileSync|execv\w*|execl\w*)\s*\(\s*(?:\[\s*)?$|\[\s*$/;
+/** What follows a literal that makes it only part of a string: `'cat ' + path`, `"%s" % x`, `'{}'.format(x)`. */
+const BUILT_FURTHER = /^\s*(?:\+|\.\s*[\w$"']|%)/;
+/** Two literals joined by `+`, perl and php's `.`, or python's mere adjacency. */
+const CONCATENATION = /("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*[+.]?\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')/g;
+
+export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, source: string): void {
   const chain = inv.chain.join(' → ');
+  const code = joinConcatenations(source);
   const sends = SENDS.test(code);
   const writes = WRITES.test(code);
   const home = MENTIONS_HOME.test(code);
-  for (const match of code.matchAll(STRING_LITERAL)) {
+  const literals = [...code.matchAll(STRING_LITERAL)];
+  let consumed = 0;
+  for (const [index, match] of literals.entries()) {
+    if (match.index! < consumed) continue;
     const literal = unquote(match[1]!);
     const before = code.slice(0, match.index);
     // Backticks in perl, ruby and php run a shell command, as they do in sh.
     if (RUNS_SHELL.test(before) || (match[1]!.startsWith('`') && BACKTICK_SHELL.has(inv.program))) {
-      runScriptWord(sh, inv, sh.wordFromText(literal));
+      if (ARGV_CALL.test(before)) consumed = runArgvLiterals(sh, inv, code, literals.slice(index));
+      else if (BUILT_FURTHER.test(code.slice(match.index! + match[0].length)) || /^f|\$\{/.test(match[0])) {
+        sh.opaque(`${inv.program} runs a shell command built at run time (${excerpt(match[0])})`, inv.chain);
+      } else runScriptWord(sh, inv, sh.wordFromText(literal));
       continue;
     }
     if (CONNECTS_TO.test(before) && /^[\w.-]+$/.test(literal)) {
@@ -44,6 +58,36 @@ export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, code:
   }
   if (inv.program === 'awk' || inv.program === 'gawk') awkRedirects(sh, inv, code);
   if (DYNAMIC_CODE.test(code)) sh.opaque(`${inv.program} builds code or names at run time (${code.match(DYNAMIC_CODE)![0]})`, inv.chain);
+}
+
+/**
+ * `subprocess.run(['rm', '-rf', path])`, `spawnSync('cat', ['/etc/x'])`: the literals up to the call's end are
+ * one command's words. Returns where the call ends; a word that is no literal makes the command opaque.
+ */
+function runArgvLiterals(sh: ShellAnalyser, inv: Invocation, code: string, literals: RegExpExecArray[]): number {
+  const words: string[] = [];
+  let end = literals[0]!.index!;
+  for (const match of literals) {
+    const gap = code.slice(end, match.index);
+    const close = gap.search(/[)\]]\s*\)/);
+    if (words.length > 0 && (close >= 0 || /[^\s,[\]]/.test(gap.slice(0, close < 0 ? undefined : close)))) break;
+    words.push(unquote(match[1]!));
+    end = match.index! + match[0].length;
+  }
+  const rest = code.slice(end);
+  const tail = rest.slice(0, rest.search(/\)|$/));
+  if (/[^\s,[\]]/.test(tail.replace(/\][\s\S]*/, ''))) sh.opaque(`${inv.program} runs ${words[0]} with arguments computed at run time`, inv.chain);
+  runScriptWord(sh, inv, sh.wordFromText(words.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ')));
+  return end;
+}
+
+function joinConcatenations(code: string): string {
+  let joined = code;
+  for (let previous = ''; previous !== joined; ) {
+    previous = joined;
+    joined = joined.replace(CONCATENATION, (_, left: string, right: string) => JSON.stringify(unquote(left) + unquote(right)));
+  }
+  return joined;
 }
 
 /** A literal that names a file: absolute, home-relative, or a dotfile name next to a home lookup. */
