@@ -174,6 +174,12 @@ describe('what Writ cannot see through', () => {
     assert.deepEqual(opaque(bash('npm test && git status')), []);
   });
 
+  it('gives up on a word with hundreds of brace expansions instead of enumerating them', () => {
+    const actions = bash(`cat ${'{a,b}'.repeat(12)}`);
+    assert.deepEqual(files(actions, 'read'), []);
+    assert.equal(opaque(actions).length, 1);
+  });
+
   it('shows an argument only known at run time as written', () => {
     assert.equal(execs(bash("kill $(pgrep -f 'writ daemon')"))[1]!.line, "kill $(pgrep -f 'writ daemon')");
   });

@@ -34,7 +34,9 @@ export function evaluateWord(node: SyntaxNode, ctx: WordContext): Word {
   if (pieces === undefined) return { values: undefined, raw: node.text, glob: false };
   const joined = pieces.join('');
   const glob = /[\u0004-\u0006]/.test(joined);
-  const values = expandBraces(joined).map((value) =>
+  const expanded = expandBraces(joined);
+  if (expanded === undefined) return { values: undefined, raw: node.text, glob };
+  const values = expanded.map((value) =>
     value.replace(SENTINELS, (sentinel) => ({ '\u0001': '{', '\u0002': ',', '\u0003': '}', '\u0004': '*', '\u0005': '?', '\u0006': '[' })[sentinel]!),
   );
   return { values, raw: node.text, glob };
@@ -169,10 +171,22 @@ function expansionValue(node: SyntaxNode, ctx: WordContext): string[] | undefine
   return undefined;
 }
 
+/** More values than this and a word counts as unknown: `{a,b}{a,b}…` must not stall the daemon. */
+const MAX_VALUES = 256;
+
 /** Bash brace expansion on a sentinel-marked string: `a{b,c}d` → `abd acd`, `{1..3}` → 1 2 3. */
-export function expandBraces(text: string): string[] {
+export function expandBraces(text: string, budget = { left: MAX_VALUES }): string[] | undefined {
   const open = text.indexOf(BRACE_OPEN);
-  if (open < 0) return [text];
+  if (open < 0) return budget.left-- > 0 ? [text] : undefined;
+  const each = (values: string[]): string[] | undefined => {
+    const out: string[] = [];
+    for (const value of values) {
+      const expanded = expandBraces(value, budget);
+      if (expanded === undefined) return undefined;
+      out.push(...expanded);
+    }
+    return out;
+  };
   let depth = 0;
   const commas: number[] = [];
   for (let i = open; i < text.length; i++) {
@@ -184,17 +198,17 @@ export function expandBraces(text: string): string[] {
       const inner = text.slice(open + 1, i);
       if (commas.length === 0) {
         const range = /^(-?\d+)\.\.(-?\d+)$/.exec(inner) ?? /^([a-zA-Z])\.\.([a-zA-Z])$/.exec(inner);
-        if (!range) return expandBraces(head + '{' + inner + '}' + tail);
-        return rangeValues(range[1]!, range[2]!).flatMap((value) => expandBraces(head + value + tail));
+        if (!range) return expandBraces(head + '{' + inner + '}' + tail, budget);
+        return each(rangeValues(range[1]!, range[2]!).map((value) => head + value + tail));
       }
       const options: string[] = [];
       let start = open + 1;
       for (const comma of commas) options.push(text.slice(start, comma)), (start = comma + 1);
       options.push(text.slice(start, i));
-      return options.flatMap((option) => expandBraces(head + option + tail));
+      return each(options.map((option) => head + option + tail));
     } else if (char === BRACE_COMMA && depth === 1) commas.push(i);
   }
-  return [text.replace(BRACE_OPEN, '{')];
+  return budget.left-- > 0 ? [text.replace(BRACE_OPEN, '{')] : undefined;
 }
 
 function rangeValues(from: string, to: string): string[] {
