@@ -26,7 +26,12 @@ export function normaliseToolCall(call: ToolCall, env: CallEnvironment, parser: 
     return pathVariants(resolvePath(path, env.cwd, env.home), env).map((variant) => ({ kind, path: variant, recursive, via }));
   };
 
-  if (call.tool === 'Bash') return analyseShell(parser, requireString(fields, 'command', call.tool), env);
+  if (call.tool === 'Bash') {
+    // A path may be a symlink that already exists: the policy sees where it really leads too.
+    return analyseShell(parser, requireString(fields, 'command', call.tool), env).flatMap((action) =>
+      action.kind === 'read' || action.kind === 'write' || action.kind === 'delete' ? pathVariants(action.path, env).map((path) => ({ ...action, path })) : [action],
+    );
+  }
   if (call.tool === 'Read') return file('read', 'file_path');
   if (call.tool === 'Write') return file('write', 'file_path');
   // An edit shows the model the surrounding text, so it reads as well as writes.

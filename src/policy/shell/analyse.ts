@@ -1,7 +1,7 @@
 // Walks a parsed shell script the way bash would run it and collects what it runs, reads, writes and sends.
 // Anything that depends on run-time values Writ cannot know becomes an opaque exec action.
 import type { Action, CallEnvironment } from '../actions.js';
-import { resolvePath } from '../paths.js';
+import { isUnder, resolvePath } from '../paths.js';
 import type { ShellParser, SyntaxNode } from './parse.js';
 import { evaluateWord, type Word } from './words.js';
 import { runInvocation, runScriptWord } from './commands.js';
@@ -145,8 +145,18 @@ export class ShellAnalyser {
     this.actions.push({ kind: 'exec', program: '?', args: [], line: '?', remoteCode: false, opaque: reason, via });
   }
 
+  /** The absolute path a word names; below a link the line made, the path it leads to. */
   path(value: string): string {
-    return resolvePath(value, this.cwd, this.env.home);
+    const path = resolvePath(value, this.cwd, this.env.home);
+    for (const [link, target] of this.links) if (isUnder(path, link)) return target + path.slice(link.length);
+    return path;
+  }
+
+  /** Links this line made (`ln -s ~/.claude/settings.json s.json`), link → target. */
+  private readonly links = new Map<string, string>();
+
+  link(path: string, target: string): void {
+    if (path !== target) this.links.set(path, target);
   }
 
   setVariable(name: string, values: string[] | undefined, network = false): void {

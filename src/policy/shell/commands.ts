@@ -405,20 +405,31 @@ function copy(kind: 'cp' | 'mv' | 'ln' | 'install'): Handler {
       for (const operand of operands) fileAction(sh, inv, 'write', operand);
       return NOTHING;
     }
-    for (const source of sources) {
+    const symbolic = kind === 'ln' && hasOption(parsed, '-s', '--symbolic');
+    const linked = sources.map((source) => (symbolic ? linkTarget(sh, source, destination, sources.length > 1 || target !== undefined) : source));
+    for (const [index, source] of sources.entries()) {
       // A link exposes its target under a new name: `ln -s ~/.ssh/id_rsa k && cat k`.
-      const symbolic = kind === 'ln' && hasOption(parsed, '-s', '--symbolic');
-      readFile(sh, inv, symbolic ? linkTarget(sh, source, destination, sources.length > 1 || target !== undefined) : source, recursive);
+      readFile(sh, inv, linked[index]!, recursive);
       if (kind === 'mv') fileAction(sh, inv, 'delete', source, true);
     }
     if (destination) {
       fileAction(sh, inv, 'write', destination, recursive);
       // Copying into a directory writes below it: `cp x ~/.ssh/` writes ~/.ssh/x.
+      const into = (name: string) => destination.values![0]!.replace(/\/?$/, '/') + baseName(name);
       if (sources.length > 0 && destination.values?.length === 1) {
         for (const source of sources) {
           const name = textOf(source);
-          if (name !== undefined) fileAction(sh, inv, 'write', { ...destination, values: [destination.values[0]!.replace(/\/?$/, '/') + baseName(name)] }, recursive);
+          if (name !== undefined) fileAction(sh, inv, 'write', { ...destination, values: [into(name)] }, recursive);
         }
+      }
+      // Later paths through a link the line made lead to its target (`ln -s ~/.bashrc x; echo … >> x`).
+      const at = textOf(destination);
+      for (const [index, source] of sources.entries()) {
+        const name = textOf(source);
+        const to = textOf(linked[index]);
+        if (kind !== 'ln' || at === undefined || name === undefined || to === undefined) continue;
+        if (sources.length === 1 && target === undefined) sh.link(sh.path(at), sh.path(to));
+        sh.link(sh.path(into(name)), sh.path(to));
       }
     }
     return NOTHING;
