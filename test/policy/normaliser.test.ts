@@ -73,6 +73,13 @@ describe('quoting, expansion and paths', () => {
     assert.deepEqual(files(bash('ln -s ../../.npmrc src/n'), 'read'), ['/home/dev/.npmrc']);
   });
 
+  it('follows links: ones the line made, and existing ones through the environment\'s realpath', () => {
+    assert.deepEqual(files(bash('ln -s ~/.bashrc x && echo evil >> x'), 'write').slice(-1), ['/home/dev/.bashrc']);
+    const env = { ...CASE_ENVIRONMENT, realpath: (path: string) => (path === '/home/dev/project/docs/key' ? '/home/dev/.ssh/id_rsa' : undefined) };
+    const actions = normaliseToolCall({ tool: 'Bash', input: { command: 'cat docs/key README.md' } }, env, parser);
+    assert.deepEqual(files(actions, 'read'), ['/home/dev/project/docs/key', '/home/dev/.ssh/id_rsa', '/home/dev/project/README.md']);
+  });
+
   it('reads no contents for ls, stat and test', () => {
     assert.deepEqual(files(bash('ls -la ~/.ssh && stat ~/.ssh/id_rsa && test -f .env'), 'read'), []);
   });
