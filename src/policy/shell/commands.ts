@@ -1102,6 +1102,8 @@ const HANDLERS: Record<string, Handler> = {
   dir: list,
   exa: list,
   eza: list,
+  // ssh-add hands a key to ssh-agent without printing it, as `ssh -i key` uses one.
+  'ssh-add': () => NOTHING,
   locate: () => ({ network: false, pathsUnder: '/' }),
   plocate: () => ({ network: false, pathsUnder: '/' }),
   fd: findByName,
