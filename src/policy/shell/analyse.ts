@@ -82,6 +82,13 @@ export class ShellAnalyser {
   readonly aliases = new Map<string, string>();
   /** Variables holding what came from the network (`x=$(curl …); eval "$x"`). */
   private readonly networkVariables = new Set<string>();
+  /** Links this line made (`ln -s ~/.claude/settings.json s.json`), link → target. */
+  private readonly links = new Map<string, string>();
+  /**
+   * Files this line wrote, with their text when Writ knows it and whether it came from the network. Analysing
+   * that text only ever adds actions (the file's read stays), so a later change Writ does not follow hides nothing.
+   */
+  private readonly written = new Map<string, WrittenFile>();
   private depth = 0;
 
   constructor(
@@ -151,9 +158,6 @@ export class ShellAnalyser {
     for (const [link, target] of this.links) if (isUnder(path, link)) return target + path.slice(link.length);
     return path;
   }
-
-  /** Links this line made (`ln -s ~/.claude/settings.json s.json`), link → target. */
-  private readonly links = new Map<string, string>();
 
   link(path: string, target: string): void {
     if (path !== target) this.links.set(path, target);
@@ -384,12 +388,6 @@ export class ShellAnalyser {
     }
     return output;
   }
-
-  /**
-   * Files this line wrote, with their text when Writ knows it and whether it came from the network. Analysing
-   * that text only ever adds actions (the file's read stays), so a later change Writ does not follow hides nothing.
-   */
-  private readonly written = new Map<string, WrittenFile>();
 
   wrote(path: string, file: WrittenFile): void {
     this.written.set(path, file);

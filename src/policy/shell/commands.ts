@@ -549,9 +549,6 @@ function find(sh: ShellAnalyser, inv: Invocation): Output {
   return { network: false, pathsUnder: first === undefined ? undefined : sh.path(first) };
 }
 
-const XARGS_WITH_VALUE = ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '--max-lines', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'];
-
-/** Runs the command with the items read from stdin appended, or put where the `-I` string stands. */
 /** ls prints names below what it lists, so `ls ~/.ssh/id_* | xargs cat` reads keys; it reads no contents itself. */
 function list(sh: ShellAnalyser, inv: Invocation): Output {
   const operands = parseArgs(inv.args, { withValue: ['-I', '--ignore', '-w', '--width', '-T', '--tabsize', '--hide', '--sort', '--format', '--time-style', '--block-size'] }).operands;
@@ -566,6 +563,9 @@ function findByName(sh: ShellAnalyser, inv: Invocation): Output {
   return { network: false, pathsUnder: searchRoot(sh, operands.slice(1)) };
 }
 
+const XARGS_WITH_VALUE = ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '--max-lines', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'];
+
+/** Runs the command with the items read from stdin appended, or put where the `-I` string stands. */
 function xargs(sh: ShellAnalyser, inv: Invocation): Output {
   const args = inv.args;
   let i = 0;
