@@ -325,6 +325,7 @@ export class ShellAnalyser {
     const value = node.childForFieldName('value');
     if (!name) return;
     if (!value) return void this.variables.set(name.text, ['']);
+    if (value.type === 'array') this.substitutions(value, []);
     const word = value.type === 'array' ? { values: undefined, raw: value.text, glob: false } : this.word(value, []);
     this.setVariable(name.text, word.values && word.values.length === 1 ? word.values : undefined, this.isFromNetwork(value));
     this.variableTakesEffect(name.text, word, []);
