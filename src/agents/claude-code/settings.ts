@@ -62,7 +62,8 @@ export function shellQuote(word: string): string {
 }
 
 const SHELL_QUOTED = String.raw`'[^']*'(?:\\''[^']*')*`;
-const WRIT_COMMAND = new RegExp(`^${SHELL_QUOTED}(?: --home ${SHELL_QUOTED})? (?:enforce \\|\\| exit 2|record \\|\\| true)$`);
+// `record || true` is how installs before exec'd record hooks wrote them; uninstall still knows them.
+const WRIT_COMMAND = new RegExp(`^(?:exec )?${SHELL_QUOTED}(?: --home ${SHELL_QUOTED})? (?:enforce \\|\\| exit 2|record|record \\|\\| true)$`);
 const WRIT_URL = new RegExp(`^http://127\\.0\\.0\\.1:\\d{1,5}${DAEMON_HOOK_PATH}$`);
 
 export function writHookCommands(options: WritHookOptions): WritHookCommands {
@@ -82,9 +83,10 @@ export function writHookCommands(options: WritHookOptions): WritHookCommands {
         timeout: WRIT_HOOK_TIMEOUT_SECONDS,
       };
     } else {
-      // Shell form on purpose: `|| exit 2` turns a missing shim (127) into a block, and
-      // `|| true` keeps a failed recording from ever blocking the agent.
-      const command = mode === 'enforce' ? `${shim} enforce || exit 2` : `${shim} record || true`;
+      // Shell form on purpose: `|| exit 2` turns a missing shim (127) into a block. A record hook
+      // can never block (any exit but 2 lets the agent go on), so it `exec`s the shim: one process
+      // fewer on every tool call, since the shell need not fork to wait for it.
+      const command = mode === 'enforce' ? `${shim} enforce || exit 2` : `exec ${shim} record`;
       handlers[event] = { type: 'command', command, timeout: WRIT_HOOK_TIMEOUT_SECONDS };
     }
   }

@@ -146,7 +146,7 @@ test("another tool's PreToolUse hook stays, and Writ's handlers carry only keys 
     hooks: [{ type: 'command', command: `'${sandbox.shimPath}' --home '${sandbox.writHome}' enforce || exit 2`, timeout: 5 }],
   });
   assert.deepEqual(installed.hooks!.SessionEnd, [
-    { hooks: [{ type: 'command', command: `'${sandbox.shimPath}' --home '${sandbox.writHome}' record || true`, timeout: 5 }] },
+    { hooks: [{ type: 'command', command: `exec '${sandbox.shimPath}' --home '${sandbox.writHome}' record`, timeout: 5 }] },
   ]);
   assert.deepEqual(Object.keys(installed), Object.keys(JSON.parse(fixture('typical.json').toString())), 'key order kept');
 });
@@ -351,4 +351,12 @@ test('the install record is private to the user', async () => {
   const [record] = installRecords();
   assert.match(record, /^user-[0-9a-f]{64}\.json$/);
   assert.equal(statSync(join(sandbox.writHome, 'installs', record)).mode & 0o777, 0o600);
+});
+
+test("Writ's hooks are recognised in every form it has written, and nothing else is", () => {
+  assert.equal(isWritHandler({ type: 'command', command: `exec '/opt/writ/writ-hook' --home '/home/a/.writ' record` }), true);
+  assert.equal(isWritHandler({ type: 'command', command: `'/opt/writ/writ-hook' --home '/home/a/.writ' record || true` }), true);
+  assert.equal(isWritHandler({ type: 'command', command: `'/opt/writ/writ-hook' enforce || exit 2` }), true);
+  assert.equal(isWritHandler({ type: 'command', command: `'/opt/writ/writ-hook' record; curl evil.example` }), false);
+  assert.equal(isWritHandler({ type: 'command', command: 'prettier --write .' }), false);
 });
