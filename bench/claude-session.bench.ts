@@ -5,7 +5,7 @@
 //   writ   Writ installed by `writ install`, a real `writ daemon` deciding with the standard policy
 // Repetitions are interleaved so that load from elsewhere hits every configuration alike.
 //
-//   node --import tsx bench/claude-session.bench.ts [calls=50] [repetitions=5]
+//   node --import tsx bench/claude-session.bench.ts [calls=50] [repetitions=7]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WRIT_HOOK_EVENTS } from '../src/agents/claude-code/settings.js';
@@ -16,7 +16,7 @@ import { startWritDaemon, stopWritDaemon, writ } from '../test/support/writ-proc
 import { quantile } from './stats.js';
 
 const calls = Number(process.argv[2] ?? 50);
-const repetitions = Number(process.argv[3] ?? 5);
+const repetitions = Number(process.argv[3] ?? 7);
 
 function everyHook(command: string): ClaudeSettings {
   return { hooks: Object.fromEntries(WRIT_HOOK_EVENTS.map((event) => [event, [{ matcher: '*', hooks: [{ type: 'command', command }] }]])) };
