@@ -8,7 +8,8 @@
  * hook timeout and on a missing hook binary. So in `enforce` mode every
  * failure (no daemon, timeout, error status, malformed answer, oversized
  * input, out of memory) ends in exit 2 with one line on stderr, and the shim
- * keeps its own deadline, well inside Claude Code's hook timeout. In `record`
+ * keeps its own deadline, well inside Claude Code's hook timeout; a payload it
+ * denied that way is also spooled, so the journal learns of it. In `record`
  * mode nothing may block the agent: when the daemon does not take the event,
  * the payload is spooled to DIR/spool for the daemon to pick up later, and
  * the shim exits 0.
@@ -676,20 +677,23 @@ static char *resolve_home(const char *flag_home, struct failure *f) {
     return home;
 }
 
-/* Enforce: the daemon's 200 body on stdout and exit 0, or one line on stderr and exit 2. */
-static int run_enforce(const char *socket_path, int timeout_ms, long long started, struct buffer *payload,
-                       struct buffer *raw) {
-    struct failure failure;
+/* Enforce: the daemon's 200 body on stdout and exit 0, or one line on stderr and exit 2. A denial the
+ * daemon did not make is spooled too (best effort), so the journal learns of the call and its denial. */
+static int run_enforce(const char *home, const char *socket_path, int timeout_ms, long long started,
+                       struct buffer *payload, struct buffer *raw) {
+    struct failure failure, spool_failure;
     struct http_response response = {0, NULL, 0};
     /* One deadline from start to finish: a stalled stdin must not let Claude Code's own timeout fire first. */
     long long deadline = started + timeout_ms;
     memset(&failure, 0, sizeof failure);
+    memset(&spool_failure, 0, sizeof spool_failure);
     if (read_stdin(payload, deadline, timeout_ms, &failure) == 0 &&
         exchange(socket_path, "enforce", payload, deadline, timeout_ms, &response, raw, &failure) == 0) {
         if (write_all(STDOUT_FILENO, response.body, response.body_len) == 0) return 0;
         fail(&failure, FAIL_OUTPUT, "write stdout: %s", strerror(errno));
     }
     print_denial(&failure);
+    if (failure.kind != FAIL_INPUT && failure.kind != FAIL_MEMORY && failure.kind != FAIL_OUTPUT) spool_payload(home, payload, &spool_failure);
     return EXIT_DENY;
 }
 
@@ -758,7 +762,7 @@ int main(int argc, char **argv) {
         print_denial(&failure);
         exit_code = EXIT_DENY;
     } else if (mode == MODE_ENFORCE) {
-        exit_code = run_enforce(socket_path, timeout_ms < 0 ? ENFORCE_TIMEOUT_MS : timeout_ms, started, &payload, &raw);
+        exit_code = run_enforce(home, socket_path, timeout_ms < 0 ? ENFORCE_TIMEOUT_MS : timeout_ms, started, &payload, &raw);
     } else {
         exit_code = run_record(home, socket_path, timeout_ms < 0 ? RECORD_TIMEOUT_MS : timeout_ms, started, &payload,
                                &raw);

@@ -124,6 +124,8 @@ describe('Writ governing real Claude Code', () => {
     const rows = journalRows(writHome).filter((row) => row.session_id === run.result!.session_id);
     assert.ok(rows.some((row) => row.kind === 'hook.SessionStart'), 'the spooled SessionStart was taken in');
     assert.ok(rows.some((row) => row.kind === 'hook.UserPromptSubmit'));
+    const denial = rows.find((row) => row.kind === 'hook.PreToolUse' && row.tool_use_id === 'toolu_down');
+    assert.equal(denial?.decision, 'deny', 'the call the shim denied on its own is in the journal too');
     assert.deepEqual(readdirSync(writHome.spool).filter((name) => name.endsWith('.json')), []);
   });
 

@@ -127,6 +127,10 @@ test('enforce: no daemon means exit 2 with the reason on stderr', async () => {
     `Writ denied this action: the Writ daemon did not answer (connect: No such file or directory at ${home}/writ.sock). ` +
       "Start it with 'writ daemon'.\n",
   );
+  // The denial it made on its own is spooled, so the journal learns of the call once the daemon is back.
+  const files = spoolFiles();
+  assert.equal(files.length, 1, files.join(', '));
+  assert.equal(readFileSync(join(home, 'spool', files[0])).toString(), preToolUse.toString());
 });
 
 test("enforce: a daemon answering 500 means exit 2 with the daemon's text", async () => {
