@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ed25519Signer, keyIdFor, type Signer } from '../core/dsse.js';
+import { ed25519Signer, type Signer } from '../core/dsse.js';
 
 export interface DeviceKey {
   keyId: string; // 'sha256:' + hex SHA-256 of the SPKI DER

@@ -20,7 +20,7 @@ const PATTERNS: [name: string, pattern: RegExp][] = [
 export function redactSecrets(text: string): string {
   let out = text;
   for (const [name, pattern] of PATTERNS) {
-    out = out.replace(pattern, (match, ...groups: unknown[]) => {
+    out = out.replace(pattern, (_match, ...groups: unknown[]) => {
       if (name === 'bearer' || name === 'assignment') return `${groups[0] as string}[REDACTED:${name}]`;
       if (name === 'url-credentials') return `${groups[0] as string}[REDACTED:${name}]${groups[1] as string}`;
       return `[REDACTED:${name}]`;
