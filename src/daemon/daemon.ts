@@ -85,13 +85,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return taken.length;
   };
 
-  const handle = (mode: HookMode | undefined) => (req: IncomingMessage, res: ServerResponse) => {
+  // Both transports send X-Writ-Mode; without it a request is treated as enforcing, the safe side.
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/v1/health') {
       return reply(res, 200, JSON.stringify({ ok: true, policy_hash: policy.hash, events: journal.count(), device_id: key.deviceId }), 'application/json');
     }
     if (req.method !== 'POST' || req.url !== HOOK_PATH) return reply(res, 404, `no such endpoint: ${req.method} ${req.url}`);
     readBody(req, (error, body) => {
-      const requestMode = mode ?? (req.headers['x-writ-mode'] === 'record' ? 'record' : 'enforce');
+      const requestMode: HookMode = req.headers['x-writ-mode'] === 'record' ? 'record' : 'enforce';
       if (error) return requestMode === 'enforce' ? reply(res, 200, denyOutput(`Writ denied this call: ${error.message}.`), 'application/json') : reply(res, 413, error.message);
       const projectDir = typeof req.headers['x-writ-project-dir'] === 'string' ? req.headers['x-writ-project-dir'] : undefined;
       const answer = service.handle({ body: body!, mode: requestMode, projectDir: projectDir || undefined });
@@ -99,14 +100,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
   };
 
-  const socketServer = createServer(handle(undefined));
+  const socketServer = createServer(handle);
   await listenOnSocket(socketServer, home.socket);
   let tcpServer: Server | undefined;
   if (options.httpPort !== undefined) {
     const token = loadOrCreateHookToken(home);
     tcpServer = createServer((req, res) => {
       if (!sameSecret(req.headers['x-writ-hook-token'], token)) return reply(res, 401, 'missing or wrong X-Writ-Hook-Token');
-      handle(undefined)(req, res);
+      handle(req, res);
     });
     await new Promise<void>((resolve, reject) => tcpServer!.once('error', reject).listen(options.httpPort, '127.0.0.1', resolve));
   }
