@@ -1,0 +1,234 @@
+// The control plane's storage, behind one interface with two adapters: SQLite (embedded default) and
+// PostgreSQL (several server replicas on one database). Both run the same test suite (test/store).
+//
+// The store keeps state; it does not judge evidence. The server verifies signatures and certificates
+// before it calls `ingest`; the store enforces what only a transaction can: per-device chain order,
+// idempotent duplicates, and one sequencer for the org's Merkle log.
+
+import type { NodeId, TreeNode } from '../ledger/merkle.js';
+
+export type { NodeId, TreeNode };
+
+export type Role = 'admin' | 'auditor';
+
+export interface Person {
+  id: string; // 'per_' + 16 hex digits of SHA-256(iss + '\n' + sub)
+  iss: string; // OIDC issuer, or 'local' for local-os-user enrolment
+  sub: string;
+  email?: string;
+  name?: string;
+  groups: string[];
+  createdAt: string; // RFC 3339
+  revokedAt?: string;
+}
+
+export interface Device {
+  id: string; // the daemon's 'dev_…' id, derived from its key
+  keyId: string; // 'sha256:…' of the SPKI DER
+  publicKeyPem: string;
+  personId: string;
+  assurance: string; // 'oidc' | 'local-os-user'
+  hostname?: string;
+  os?: string;
+  certificate: string; // DSSE envelope JSON signed by the org key
+  enrolledAt: string;
+  revokedAt?: string;
+  headSeq: number; // last accepted seq, 0 before the first
+  headHash: string; // hash of that event, '' before the first
+  lastSeenAt?: string;
+}
+
+/** One event as the server accepted it, after checking its signature. */
+export interface IngestEvent {
+  seq: number;
+  prev: string;
+  hash: string; // eventHash of the body
+  leafHash: Buffer; // RFC 6962 leaf hash of the canonical envelope bytes
+  envelope: string; // canonical JSON of the DSSE envelope: the log entry
+  time: string;
+  kind: string;
+  sessionId?: string;
+  toolUseId?: string;
+  promptId?: string;
+  agentName: string;
+  agentVersion?: string;
+  decision?: string; // 'allow' | 'deny' | 'ask' | undefined when the event carries none
+  rules: string[]; // rule ids behind the decision
+  policyHash?: string;
+}
+
+export type IngestStop =
+  | { reason: 'gap'; seq: number; expectedSeq: number } // first unaccepted seq is ahead of head+1
+  | { reason: 'conflict'; seq: number } // same seq already stored with another hash
+  | { reason: 'chain'; seq: number }; // prev does not match the stored head
+
+export interface IngestResult {
+  /** Every event of the batch up to the stop, in order: newly sequenced or already stored. */
+  sequenced: { seq: number; index: number; duplicate: boolean }[];
+  stop?: IngestStop;
+  headSeq: number;
+  logSize: number;
+}
+
+export interface StoredEvent extends Omit<IngestEvent, 'leafHash'> {
+  index: number; // leaf index in the org log
+  deviceId: string;
+  personId: string;
+  receivedAt: string;
+}
+
+export interface EventFilter {
+  afterIndex?: number;
+  beforeIndex?: number;
+  since?: string; // event time >=, RFC 3339
+  until?: string; // event time <
+  deviceId?: string;
+  personId?: string;
+  sessionId?: string;
+  kind?: string;
+  decision?: string;
+  rule?: string;
+  limit?: number; // default 100, at most 10,000
+  order?: 'asc' | 'desc'; // by index; default asc
+}
+
+export interface Checkpoint {
+  size: number;
+  root: Buffer;
+  note: string; // the signed C2SP note text
+  createdAt: string;
+}
+
+export interface PolicyBundleRecord {
+  hash: string; // 'sha256:…' of the bundle payload
+  envelope: string; // DSSE envelope JSON signed by the org key
+  publishedBy: string;
+  publishedAt: string;
+}
+
+export interface KillSwitch {
+  id: number;
+  target: string; // 'mcp:<server>' | 'tool:<name>'
+  reason?: string;
+  createdBy: string;
+  createdAt: string;
+  liftedAt?: string;
+}
+
+export interface AdminToken {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface TelemetryRecord {
+  signal: 'log' | 'metric';
+  name: string; // event name ('claude_code.tool_result') or metric name
+  time: string;
+  sessionId?: string;
+  promptId?: string;
+  toolUseId?: string;
+  deviceId?: string; // the device whose telemetry token sent it
+  attributes: Record<string, unknown>;
+  value?: number; // metric points
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  deviceId: string;
+  personId: string;
+  agentName: string;
+  agentVersion?: string;
+  firstTime: string;
+  lastTime: string;
+  events: number;
+  denials: number;
+}
+
+export interface AgentSummary {
+  deviceId: string;
+  agentName: string;
+  agentVersion?: string;
+  lastTime: string;
+  events: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; safe to run from several replicas at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Returns the stored value, storing `value` first if the key had none (first writer wins). */
+  metaSetIfAbsent(key: string, value: string): Promise<string>;
+  metaGet(key: string): Promise<string | undefined>;
+
+  upsertPerson(person: Omit<Person, 'createdAt' | 'revokedAt'>, at: string): Promise<Person>;
+  getPerson(id: string): Promise<Person | undefined>;
+  listPeople(offset: number, limit: number): Promise<Page<Person>>;
+  revokePerson(id: string, at: string): Promise<boolean>;
+
+  /** Enrols or re-enrols (same id and key: new person/certificate, head kept). A different key for the id is refused. */
+  enrollDevice(device: Omit<Device, 'headSeq' | 'headHash' | 'revokedAt' | 'lastSeenAt'>): Promise<Device>;
+  getDevice(id: string): Promise<Device | undefined>;
+  listDevices(offset: number, limit: number, search?: string): Promise<Page<Device>>;
+  revokeDevice(id: string, at: string): Promise<boolean>;
+
+  /**
+   * In one transaction, under the log's lock: for each event in seq order, a stored seq with the same hash is a
+   * duplicate; head+1 with prev = head hash is appended to the log (leaf index = log size) with its tree nodes;
+   * anything else stops the batch. `completeNodes` (from src/ledger/merkle) computes the new nodes.
+   */
+  ingest(deviceId: string, events: IngestEvent[], receivedAt: string): Promise<IngestResult>;
+
+  logSize(): Promise<number>;
+  /** Hashes of complete nodes; ids not (yet) complete are absent from the map, keyed `${level}/${index}`. */
+  nodes(ids: NodeId[]): Promise<Map<string, Buffer>>;
+  /** Complete nodes of one level in [from, from+count). */
+  nodeRange(level: number, from: number, count: number): Promise<Buffer[]>;
+  eventsByIndex(from: number, count: number): Promise<StoredEvent[]>;
+  events(filter: EventFilter): Promise<StoredEvent[]>;
+  countEvents(filter: EventFilter): Promise<number>;
+  eventAt(deviceId: string, seq: number): Promise<StoredEvent | undefined>;
+  sessions(filter: { deviceId?: string; personId?: string; offset: number; limit: number }): Promise<Page<SessionSummary>>;
+  agents(): Promise<AgentSummary[]>;
+
+  /** Stores a checkpoint; a second, different checkpoint for one size is refused (returns the stored one). */
+  addCheckpoint(checkpoint: Checkpoint): Promise<Checkpoint>;
+  latestCheckpoint(): Promise<Checkpoint | undefined>;
+  checkpointAt(size: number): Promise<Checkpoint | undefined>;
+  listCheckpoints(offset: number, limit: number): Promise<Page<Checkpoint>>;
+
+  addPolicyBundle(bundle: PolicyBundleRecord): Promise<void>;
+  activePolicyBundle(): Promise<PolicyBundleRecord | undefined>; // the latest published
+  policyBundle(hash: string): Promise<PolicyBundleRecord | undefined>;
+
+  addKill(kill: Omit<KillSwitch, 'id' | 'liftedAt'>): Promise<KillSwitch>;
+  liftKill(target: string, at: string): Promise<boolean>;
+  activeKills(): Promise<KillSwitch[]>;
+
+  /** A counter that grows whenever policy bundles or kill switches change: replicas poll it to push. */
+  controlVersion(): Promise<number>;
+
+  createAdminToken(token: AdminToken, secretHash: string): Promise<void>;
+  findAdminToken(secretHash: string): Promise<AdminToken | undefined>;
+  listAdminTokens(): Promise<AdminToken[]>;
+  revokeAdminToken(id: string, at: string): Promise<boolean>;
+
+  /** Device telemetry tokens (for OTLP exporters, which can only send static headers). */
+  setTelemetryToken(deviceId: string, secretHash: string): Promise<void>;
+  deviceForTelemetryToken(secretHash: string): Promise<string | undefined>;
+
+  /** Records a signed request's nonce; false if it was seen before (a replay). Expired nonces are purged. */
+  useNonce(keyId: string, nonce: string, expiresAt: string, now: string): Promise<boolean>;
+
+  addTelemetry(records: TelemetryRecord[]): Promise<void>;
+  telemetry(filter: { sessionId?: string; toolUseId?: string; limit?: number }): Promise<TelemetryRecord[]>;
+}
