@@ -9,7 +9,8 @@ import type { NodeId, TreeNode } from '../ledger/merkle.js';
 
 export type { NodeId, TreeNode };
 
-export type Role = 'admin' | 'auditor';
+/** admin: everything; auditor: read only; enroller: may only enrol devices (local mode, no IdP). */
+export type Role = 'admin' | 'auditor' | 'enroller';
 
 export interface Person {
   id: string; // 'per_' + 16 hex digits of SHA-256(iss + '\n' + sub)

@@ -70,6 +70,6 @@ describe('device key', () => {
 
     const otherHome = join(writHome, '..', 'other');
     writeFileSync(publicPath, loadOrCreateDeviceKey(otherHome).publicKeyPem);
-    assert.throws(() => loadOrCreateDeviceKey(writHome), /device\.pub is not the public half of the device key beside it/);
+    assert.throws(() => loadOrCreateDeviceKey(writHome), /device\.pub is not the public half of the private key beside it/);
   });
 });
