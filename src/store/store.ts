@@ -9,6 +9,27 @@ import type { NodeId, TreeNode } from '../ledger/merkle.js';
 
 export type { NodeId, TreeNode };
 
+export type StoreErrorCode =
+  | 'UNKNOWN_DEVICE' // ingest for a device id that was never enrolled
+  | 'DEVICE_REVOKED' // ingest for a revoked device: nothing is appended
+  | 'KEY_MISMATCH' // enrolment of a known device id with another key
+  | 'INVALID_INPUT' // a value the store cannot keep (a seq that is not a positive integer, a time that is not RFC 3339)
+  | 'CORRUPT'; // the stored log misses a node it must hold: run fsck
+
+// Anything else a store throws (a lost connection, a busy database) is transient: the caller may retry. `ingest`
+// is idempotent, so retrying a batch whose commit was lost returns the same indexes.
+/** A refusal by the store, with a stable code; any other error from a store is transient. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
+
 /** admin: everything; auditor: read only; enroller: may only enrol devices (local mode, no IdP). */
 export type Role = 'admin' | 'auditor' | 'enroller';
 
@@ -176,7 +197,10 @@ export interface Store {
   listPeople(offset: number, limit: number): Promise<Page<Person>>;
   revokePerson(id: string, at: string): Promise<boolean>;
 
-  /** Enrols or re-enrols (same id and key: new person/certificate, head kept). A different key for the id is refused. */
+  /**
+   * Enrols or re-enrols (same id and key: new person/certificate, head kept). A different key for the id is refused
+   * with StoreError('KEY_MISMATCH'). Re-enrolment does not lift a revocation: the returned device keeps `revokedAt`.
+   */
   enrollDevice(device: Omit<Device, 'headSeq' | 'headHash' | 'revokedAt' | 'lastSeenAt'>): Promise<Device>;
   getDevice(id: string): Promise<Device | undefined>;
   listDevices(offset: number, limit: number, search?: string): Promise<Page<Device>>;
@@ -186,6 +210,8 @@ export interface Store {
    * In one transaction, under the log's lock: for each event in seq order, a stored seq with the same hash is a
    * duplicate; head+1 with prev = head hash is appended to the log (leaf index = log size) with its tree nodes;
    * anything else stops the batch. `completeNodes` (from src/ledger/merkle) computes the new nodes.
+   * Throws StoreError('UNKNOWN_DEVICE' | 'DEVICE_REVOKED') and appends nothing for a device that may not write.
+   * Also updates the device's `lastSeenAt` and the session and agent summaries.
    */
   ingest(deviceId: string, events: IngestEvent[], receivedAt: string): Promise<IngestResult>;
 
@@ -195,10 +221,13 @@ export interface Store {
   /** Complete nodes of one level in [from, from+count). */
   nodeRange(level: number, from: number, count: number): Promise<Buffer[]>;
   eventsByIndex(from: number, count: number): Promise<StoredEvent[]>;
+  /** Events matching every given filter, ordered by index; `time` filters compare instants, not strings. */
   events(filter: EventFilter): Promise<StoredEvent[]>;
   countEvents(filter: EventFilter): Promise<number>;
   eventAt(deviceId: string, seq: number): Promise<StoredEvent | undefined>;
+  /** Sessions, the most recently active first. */
   sessions(filter: { deviceId?: string; personId?: string; offset: number; limit: number }): Promise<Page<SessionSummary>>;
+  /** One row per device and agent name, the most recently active first; `agentVersion` is the latest seen. */
   agents(): Promise<AgentSummary[]>;
 
   /** Stores a checkpoint; a second, different checkpoint for one size is refused (returns the stored one). */
@@ -207,11 +236,13 @@ export interface Store {
   checkpointAt(size: number): Promise<Checkpoint | undefined>;
   listCheckpoints(offset: number, limit: number): Promise<Page<Checkpoint>>;
 
+  /** Publishes a bundle; publishing an older bundle again makes it the active one again. */
   addPolicyBundle(bundle: PolicyBundleRecord): Promise<void>;
   activePolicyBundle(): Promise<PolicyBundleRecord | undefined>; // the latest published
   policyBundle(hash: string): Promise<PolicyBundleRecord | undefined>;
 
   addKill(kill: Omit<KillSwitch, 'id' | 'liftedAt'>): Promise<KillSwitch>;
+  /** Lifts every active kill of `target`; false if there was none. */
   liftKill(target: string, at: string): Promise<boolean>;
   activeKills(): Promise<KillSwitch[]>;
 
@@ -219,17 +250,20 @@ export interface Store {
   controlVersion(): Promise<number>;
 
   createAdminToken(token: AdminToken, secretHash: string): Promise<void>;
+  /** The token with this secret hash, unless it was revoked. */
   findAdminToken(secretHash: string): Promise<AdminToken | undefined>;
   listAdminTokens(): Promise<AdminToken[]>;
   revokeAdminToken(id: string, at: string): Promise<boolean>;
 
   /** Device telemetry tokens (for OTLP exporters, which can only send static headers). */
-  setTelemetryToken(deviceId: string, secretHash: string): Promise<void>;
+  setTelemetryToken(deviceId: string, secretHash: string): Promise<void>; // replaces the device's previous token
+  /** The device id of this token, unless the device was revoked. */
   deviceForTelemetryToken(secretHash: string): Promise<string | undefined>;
 
   /** Records a signed request's nonce; false if it was seen before (a replay). Expired nonces are purged. */
   useNonce(keyId: string, nonce: string, expiresAt: string, now: string): Promise<boolean>;
 
   addTelemetry(records: TelemetryRecord[]): Promise<void>;
+  /** Records in arrival order (limit: default 100, at most 10,000). */
   telemetry(filter: { sessionId?: string; toolUseId?: string; limit?: number }): Promise<TelemetryRecord[]>;
 }
