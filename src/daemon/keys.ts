@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrCreatePrivateKey, publishPublicKey } from '../home/key-file.js';
 import { ed25519Signer, type Signer } from '../core/dsse.js';
+import { deviceIdFor } from '../core/device-id.js';
 
 export interface DeviceKey {
   keyId: string; // 'sha256:' + hex SHA-256 of the SPKI DER
@@ -35,7 +36,7 @@ function deviceKey(privateKey: KeyObject): DeviceKey {
   const signer = ed25519Signer(privateKey);
   return {
     keyId: signer.keyId,
-    deviceId: `dev_${signer.keyId.slice('sha256:'.length, 'sha256:'.length + 16)}`,
+    deviceId: deviceIdFor(signer.keyId),
     privateKey,
     publicKey,
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,

@@ -4,11 +4,9 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { createHash } from 'node:crypto';
 import { SCHEMA } from './schema.js';
 
-export interface PolicyFile {
-  /** Name shown in errors and rule locations, e.g. `secrets.cedar`. */
-  name: string;
-  text: string;
-}
+import type { PolicyFile } from '../core/policy-bundle.js';
+
+export type { PolicyFile };
 
 /** What Writ does when a rule is the determining one. */
 export type RuleEffect = 'allow' | 'deny' | 'ask';
