@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrCreatePrivateKey, publishPublicKey } from '../home/key-file.js';
 import { ed25519Signer, type Signer } from '../core/dsse.js';
-import { deviceIdFor } from '../core/device-id.js';
+import { deviceIdFor } from '../core/certificate.js';
 
 export interface DeviceKey {
   keyId: string; // 'sha256:' + hex SHA-256 of the SPKI DER
