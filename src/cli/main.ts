@@ -3,18 +3,26 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from './command.js';
 import { daemonCommand, startCommand } from './commands/daemon.js';
+import { enrollCommand } from './commands/enroll.js';
 import { installCommand, uninstallCommand } from './commands/install.js';
 import { logCommand, verifyCommand } from './commands/journal.js';
 import { policyCommand } from './commands/policy.js';
+import { exportCommand, fleetCommand, killCommand } from './commands/fleet.js';
+import { serverCommand } from './commands/server.js';
 
 const COMMANDS: Record<string, Command> = {
   start: startCommand,
   daemon: daemonCommand,
+  enroll: enrollCommand,
   install: installCommand,
   uninstall: uninstallCommand,
   policy: policyCommand,
   log: logCommand,
   verify: verifyCommand,
+  server: serverCommand,
+  kill: killCommand,
+  fleet: fleetCommand,
+  export: exportCommand,
 };
 
 export function usage(): string {

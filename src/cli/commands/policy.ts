@@ -17,20 +17,23 @@ import {
   type PreparedPolicy,
   type ShellParser,
 } from '../../policy/index.js';
+import { adminClientOptions } from '../admin-client.js';
 import { UsageError, type Command } from '../command.js';
+import { publishCommand } from './fleet.js';
 
-const SUBCOMMANDS = 'check | eval | test';
+const SUBCOMMANDS = 'check | eval | test | publish';
 
 export const policyCommand: Command = {
-  usage: 'policy check|eval|test [--policy DIR] [--jsonl] [DIR]',
-  summary: 'validate policies, decide payloads from stdin, or run policy test cases',
-  options: { policy: { type: 'string' }, jsonl: { type: 'boolean' }, home: { type: 'string' } },
+  usage: `policy check|eval|test [--policy DIR] [--jsonl] [DIR] | ${publishCommand.usage}`,
+  summary: 'validate policies, decide payloads from stdin, run policy test cases, or publish a signed bundle to every device',
+  options: { policy: { type: 'string' }, jsonl: { type: 'boolean' }, comment: { type: 'string' }, ...adminClientOptions },
   async run({ values, positionals }) {
     const [sub, ...rest] = positionals;
     const dir = policyDirFor(values.policy as string | undefined, resolveWritHome(values.home as string | undefined).policy);
     if (sub === 'check') return check(dir, rest);
     if (sub === 'eval') return evaluate(dir, rest, values.jsonl === true, resolveWritHome(values.home as string | undefined).root);
     if (sub === 'test') return test(dir, rest);
+    if (sub === 'publish') return publishCommand.run(values, rest[0] ?? dir);
     throw new UsageError(`policy needs a subcommand: ${SUBCOMMANDS}${sub ? ` (got "${sub}")` : ''}`);
   },
 };

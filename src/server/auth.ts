@@ -1,0 +1,95 @@
+// Who is calling: an admin or auditor (admin token or OIDC bearer token), or an enrolled device (a
+// request signed with its key). Every route names which it needs; nothing is open but health and the log.
+import { createHash, createPublicKey, randomBytes } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { deviceIdFor } from '../core/certificate.js';
+import { checkRequestSignature, readRequestSignature, MAX_CLOCK_SKEW_MS } from '../core/request-signature.js';
+import type { Device, Role, Store } from '../store/store.js';
+import type { TokenVerifier } from '../identity/verify-token.js';
+import { forbidden, unauthorized } from './http-error.js';
+
+export interface Caller {
+  name: string; // 'token:<name>' or the person's email / sub
+  role: Role;
+}
+
+export interface OidcAccess {
+  verifier: TokenVerifier;
+  adminGroups: string[];
+  auditorGroups: string[];
+}
+
+const TOKEN_PREFIX = 'writ_';
+
+/** A new secret token and the hash the store keeps of it (the secret itself is shown once, never stored). */
+export function newSecretToken(): { secret: string; hash: string } {
+  const secret = TOKEN_PREFIX + randomBytes(24).toString('base64url');
+  return { secret, hash: hashSecret(secret) };
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw unauthorized('Authorization must be "Bearer <token>"');
+  return match[1];
+}
+
+const RANK: Record<Role, number> = { enroller: 0, auditor: 1, admin: 2 };
+
+/** Resolves the caller from a bearer token and checks it holds at least `needed` (enrollers hold only their own role). */
+export async function authenticateUser(request: FastifyRequest, store: Store, oidc: OidcAccess | undefined, needed: Role): Promise<Caller> {
+  const token = bearerToken(request);
+  if (!token) throw unauthorized('this endpoint needs an admin token or an OIDC bearer token');
+  const caller = token.startsWith(TOKEN_PREFIX) ? await tokenCaller(store, token) : await oidcCaller(oidc, token);
+  const allowed = needed === 'enroller' ? caller.role === 'enroller' || caller.role === 'admin' : caller.role !== 'enroller' && RANK[caller.role] >= RANK[needed];
+  if (!allowed) throw forbidden(`${caller.name} has role ${caller.role}; this needs ${needed}`);
+  return caller;
+}
+
+async function tokenCaller(store: Store, token: string): Promise<Caller> {
+  const found = await store.findAdminToken(hashSecret(token));
+  if (!found || found.revokedAt) throw unauthorized('unknown or revoked token');
+  return { name: `token:${found.name}`, role: found.role };
+}
+
+async function oidcCaller(oidc: OidcAccess | undefined, token: string): Promise<Caller> {
+  if (!oidc) throw unauthorized('this server has no OIDC issuer configured; use an admin token');
+  let identity;
+  try {
+    identity = await oidc.verifier.verify(token);
+  } catch (error) {
+    throw unauthorized(`token refused: ${(error as Error).message}`);
+  }
+  const name = identity.email ?? identity.sub;
+  if (identity.groups.some((group) => oidc.adminGroups.includes(group))) return { name, role: 'admin' };
+  if (identity.groups.some((group) => oidc.auditorGroups.includes(group))) return { name, role: 'auditor' };
+  throw forbidden(`${name} is in none of the groups that may use this API`);
+}
+
+/** Checks a device-signed request: known, unrevoked device and person, fresh time, unused nonce, valid signature. */
+export async function authenticateDevice(request: FastifyRequest, store: Store, now: () => Date): Promise<Device> {
+  let signature;
+  try {
+    signature = readRequestSignature(request.headers);
+  } catch (error) {
+    throw unauthorized((error as Error).message);
+  }
+  const device = await store.getDevice(deviceIdFor(signature.keyId));
+  if (!device || device.keyId !== signature.keyId) throw unauthorized(`no device is enrolled with key ${signature.keyId}`);
+  const parts = { method: request.method, path: request.url, body: request.rawBody ?? Buffer.alloc(0) };
+  const checked = checkRequestSignature(parts, signature, createPublicKey(device.publicKeyPem), now().getTime());
+  if (!checked.ok) throw unauthorized(checked.problem);
+  if (device.revokedAt) throw forbidden(`device ${device.id} was revoked at ${device.revokedAt}`);
+  const person = await store.getPerson(device.personId);
+  if (person?.revokedAt) throw forbidden(`${person.email ?? person.sub} was revoked at ${person.revokedAt}`);
+  const expires = new Date(signature.time + 2 * MAX_CLOCK_SKEW_MS).toISOString();
+  if (!(await store.useNonce(signature.keyId, signature.nonce, expires, now().toISOString()))) {
+    throw unauthorized('request replayed: its nonce was already used');
+  }
+  return device;
+}
