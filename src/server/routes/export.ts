@@ -76,9 +76,17 @@ export function exportRoutes(context: ServerContext) {
               key_id: device.keyId,
               public_key_pem: device.publicKeyPem,
               certificate: parseEnvelope(device.certificate),
+              ...(device.hostname && { hostname: device.hostname }),
               ...(device.revokedAt && { revoked_at: device.revokedAt }),
             })),
-            people: [...directory.people.values()],
+            people: [...directory.people.values()].map((person) => ({
+              id: person.id,
+              iss: person.iss,
+              sub: person.sub,
+              ...(person.email && { email: person.email }),
+              ...(person.name && { name: person.name }),
+              ...(person.revokedAt && { revoked_at: person.revokedAt }),
+            })),
             policy_bundles: policy ? [parseEnvelope(policy.envelope)] : [],
           });
           lines = prepend(
