@@ -1,0 +1,600 @@
+// The scale-out store: PostgreSQL through a `pg` Pool, shared by several server replicas. Ingest takes the log's
+// advisory lock inside its transaction, so the replicas sequence one log; batches are written with a handful of
+// multi-row statements (unnest of arrays). A lost connection rejects the query in flight (the caller retries; ingest
+// is idempotent) and the pool opens new connections once PostgreSQL is back.
+import pg from 'pg';
+import { borderNodeIds, completeNodes, nodeKey, type NodeId } from '../ledger/merkle.js';
+import { planIngest, seqsToLookUp, type IngestPlan, type StoredLeaf } from './ingest-plan.js';
+import { LOG_LOCK_ID, MIGRATION_LOCK_ID, POSTGRES_MIGRATIONS } from './postgres-schema.js';
+import {
+  EVENT_COLUMNS,
+  eventColumns,
+  toAdminToken,
+  toAgent,
+  toCheckpoint,
+  toDevice,
+  toKill,
+  toPerson,
+  toPolicyBundle,
+  toSession,
+  toStoredEvent,
+  toTelemetry,
+  type Row,
+} from './rows.js';
+import { clampLimit, containsPattern, eventQuery, parseTimeMs } from './sql-filters.js';
+import {
+  StoreError,
+  type AdminToken,
+  type AgentSummary,
+  type Checkpoint,
+  type Device,
+  type EventFilter,
+  type IngestEvent,
+  type IngestResult,
+  type KillSwitch,
+  type Page,
+  type Person,
+  type PolicyBundleRecord,
+  type SessionSummary,
+  type Store,
+  type StoredEvent,
+  type TelemetryRecord,
+} from './store.js';
+import {
+  AGENT_COLUMNS,
+  AGENT_UPSERT,
+  ENROL_DEVICE,
+  ENROL_DEVICE_CONFLICT,
+  enrolmentColumns,
+  personColumns,
+  SESSION_COLUMNS,
+  SESSION_UPSERT,
+  UPSERT_PERSON,
+  UPSERT_PERSON_CONFLICT,
+} from './upsert-sql.js';
+
+export interface PostgresStoreOptions {
+  poolSize?: number; // connections per replica, default 10
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+// BIGINT (int8) arrives as text by default; every BIGINT here is an index, size or count below 2^53.
+const INT8_OID = 20;
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+// A dead replica's open transaction would hold the log lock until TCP notices; PostgreSQL ends it sooner.
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+const EVENT_SQL_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
+  seq: 'bigint',
+  prev: 'text',
+  hash: 'text',
+  envelope: 'text',
+  time: 'text',
+  time_ms: 'bigint',
+  kind: 'text',
+  session_id: 'text',
+  tool_use_id: 'text',
+  prompt_id: 'text',
+  agent_name: 'text',
+  agent_version: 'text',
+  decision: 'text',
+  rules: 'text',
+  policy_hash: 'text',
+};
+
+// INSERT … SELECT FROM unnest($5, $6, …): one statement for the whole batch, whatever its size.
+const INSERT_EVENTS = `
+  INSERT INTO events (idx, device_id, person_id, received_at, ${EVENT_COLUMNS.join(', ')})
+  SELECT u.idx, $2, $3, $4, ${EVENT_COLUMNS.map((c) => `u.${c}`).join(', ')}
+  FROM unnest($1::bigint[], ${EVENT_COLUMNS.map((c, i) => `$${i + 5}::${EVENT_SQL_TYPES[c]}[]`).join(', ')})
+    AS u(idx, ${EVENT_COLUMNS.join(', ')})`;
+
+/** Opens a pool on `url` (postgres://…); call migrate() before use. Connections open lazily. */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types: TYPES,
+    fallback_application_name: 'writ', // a URL's application_name wins
+    keepAlive: true,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  });
+  // An idle connection that dies (a restart, a failover) is dropped from the pool; without a listener the
+  // 'error' event would end the process.
+  pool.on('error', () => {});
+  return new PostgresStore(pool);
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async migrate(): Promise<void> {
+    await this.#transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+      const { rows } = await client.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
+      const current = Number(rows[0].v);
+      if (current > POSTGRES_MIGRATIONS.length) {
+        throw new Error(
+          `store schema is version ${current}, this Writ knows ${POSTGRES_MIGRATIONS.length}: hint: run the newer Writ that wrote it`,
+        );
+      }
+      for (let v = current + 1; v <= POSTGRES_MIGRATIONS.length; v += 1) {
+        await client.query(POSTGRES_MIGRATIONS[v - 1]);
+        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [v, new Date().toISOString()]);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  async metaSetIfAbsent(key: string, value: string): Promise<string> {
+    await this.#query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+    return (await this.#one('SELECT value FROM meta WHERE key = $1', [key]))!.value as string;
+  }
+
+  async metaGet(key: string): Promise<string | undefined> {
+    return (await this.#one('SELECT value FROM meta WHERE key = $1', [key]))?.value as string | undefined;
+  }
+
+  async upsertPerson(person: Omit<Person, 'createdAt' | 'revokedAt'>, at: string): Promise<Person> {
+    const sql = `${UPSERT_PERSON} VALUES ($1, $2, $3, $4, $5, $6, $7) ${UPSERT_PERSON_CONFLICT}`;
+    return toPerson((await this.#one(sql, personColumns(person, at)))!);
+  }
+
+  async getPerson(id: string): Promise<Person | undefined> {
+    const row = await this.#one('SELECT * FROM people WHERE id = $1', [id]);
+    return row && toPerson(row);
+  }
+
+  async listPeople(offset: number, limit: number): Promise<Page<Person>> {
+    const rows = await this.#query('SELECT * FROM people ORDER BY created_at, id LIMIT $1 OFFSET $2', [clampLimit(limit), offset]);
+    return { items: rows.map(toPerson), total: await this.#count('SELECT count(*) AS n FROM people') };
+  }
+
+  async revokePerson(id: string, at: string): Promise<boolean> {
+    return (await this.#changes('UPDATE people SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])) > 0;
+  }
+
+  async enrollDevice(device: Omit<Device, 'headSeq' | 'headHash' | 'revokedAt' | 'lastSeenAt'>): Promise<Device> {
+    const sql = `${ENROL_DEVICE} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ${ENROL_DEVICE_CONFLICT}`;
+    const row = await this.#one(sql, enrolmentColumns(device));
+    if (row === undefined) throw new StoreError('KEY_MISMATCH', `device \`${device.id}\` is enrolled with another key`);
+    return toDevice(row);
+  }
+
+  async getDevice(id: string): Promise<Device | undefined> {
+    const row = await this.#one('SELECT * FROM devices WHERE id = $1', [id]);
+    return row && toDevice(row);
+  }
+
+  async listDevices(offset: number, limit: number, search?: string): Promise<Page<Device>> {
+    const params: unknown[] = [];
+    let where = '';
+    if (search !== undefined && search !== '') {
+      params.push(containsPattern(search));
+      where = `WHERE d.id ILIKE $1 OR d.hostname ILIKE $1 OR d.key_id ILIKE $1 OR p.email ILIKE $1 OR p.name ILIKE $1`;
+    }
+    const from = `FROM devices d LEFT JOIN people p ON p.id = d.person_id ${where}`;
+    const n = params.length;
+    const rows = await this.#query(`SELECT d.* ${from} ORDER BY d.enrolled_at, d.id LIMIT $${n + 1} OFFSET $${n + 2}`, [
+      ...params,
+      clampLimit(limit),
+      offset,
+    ]);
+    return { items: rows.map(toDevice), total: await this.#count(`SELECT count(*) AS n ${from}`, params) };
+  }
+
+  async revokeDevice(id: string, at: string): Promise<boolean> {
+    return (await this.#changes('UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])) > 0;
+  }
+
+  async ingest(deviceId: string, events: IngestEvent[], receivedAt: string): Promise<IngestResult> {
+    return this.#transaction(async (client) => {
+      // INVARIANT: the log lock is taken before anything is read, so log_size and the border nodes are current.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [LOG_LOCK_ID]);
+      // FOR UPDATE orders this ingest with a concurrent revocation or re-enrolment of the device.
+      const { rows } = await client.query(
+        `SELECT d.person_id, d.revoked_at, d.head_seq, d.head_hash, c.value AS log_size
+         FROM devices d, counters c WHERE d.id = $1 AND c.name = 'log_size' FOR UPDATE OF d`,
+        [deviceId],
+      );
+      const device = rows[0] as Row | undefined;
+      if (device === undefined) throw new StoreError('UNKNOWN_DEVICE', `unknown device \`${deviceId}\``);
+      if (device.revoked_at !== null) throw new StoreError('DEVICE_REVOKED', `device \`${deviceId}\` is revoked`);
+      const head = { seq: device.head_seq as number, hash: device.head_hash as string };
+      const logSize = device.log_size as number;
+      const stored = new Map<number, StoredLeaf>();
+      const seqs = seqsToLookUp(head, events);
+      if (seqs.length > 0) {
+        const found = await client.query('SELECT seq, hash, idx FROM events WHERE device_id = $1 AND seq = ANY($2::bigint[])', [
+          deviceId,
+          seqs,
+        ]);
+        for (const row of found.rows) stored.set(row.seq, { hash: row.hash, index: row.idx });
+      }
+      const plan = planIngest(head, logSize, stored, events);
+      if (plan.appends.length > 0) await this.#append(client, deviceId, device.person_id as string, plan, logSize, receivedAt);
+      await client.query('UPDATE devices SET head_seq = $1, head_hash = $2, last_seen_at = $3 WHERE id = $4', [
+        plan.head.seq,
+        plan.head.hash,
+        receivedAt,
+        deviceId,
+      ]);
+      return { sequenced: plan.sequenced, stop: plan.stop, headSeq: plan.head.seq, logSize: plan.logSize };
+    });
+  }
+
+  async #append(
+    client: Queryable,
+    deviceId: string,
+    personId: string,
+    plan: IngestPlan,
+    logSize: number,
+    receivedAt: string,
+  ): Promise<void> {
+    const borderIds = borderNodeIds(logSize);
+    const border = await this.#nodes(client, borderIds);
+    const borderHashes = borderIds.map((id) => {
+      const hash = border.get(nodeKey(id));
+      if (hash === undefined) throw new StoreError('CORRUPT', `log node ${nodeKey(id)} of size ${logSize} is missing`);
+      return hash;
+    });
+    const nodes = completeNodes(logSize, borderHashes, plan.appends.map((append) => append.event.leafHash));
+
+    const columns = EVENT_COLUMNS.map(() => [] as unknown[]);
+    for (const { event, timeMs } of plan.appends) {
+      eventColumns(event, timeMs).forEach((value, i) => columns[i].push(value));
+    }
+    const indexes = plan.appends.map((append) => append.index);
+    await client.query(INSERT_EVENTS, [indexes, deviceId, personId, receivedAt, ...columns]);
+
+    const rules = plan.appends.flatMap(({ event, index }) => [...new Set(event.rules)].map((rule) => [rule, index] as const));
+    if (rules.length > 0) {
+      await client.query('INSERT INTO event_rules (rule, idx) SELECT * FROM unnest($1::text[], $2::bigint[])', [
+        rules.map(([rule]) => rule),
+        rules.map(([, index]) => index),
+      ]);
+    }
+    await client.query('INSERT INTO nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])', [
+      nodes.map((node) => node.level),
+      nodes.map((node) => node.index),
+      nodes.map((node) => node.hash),
+    ]);
+
+    if (plan.sessions.length > 0) {
+      const s = plan.sessions;
+      await client.query(
+        `INSERT INTO sessions (${SESSION_COLUMNS})
+         SELECT u.session_id, $1, $2, u.agent_name, u.agent_version, u.first_time, u.first_ms, u.last_time, u.last_ms,
+           u.events, u.denials
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[],
+           $10::bigint[], $11::bigint[])
+           AS u(session_id, agent_name, agent_version, first_time, first_ms, last_time, last_ms, events, denials)
+         ${SESSION_UPSERT}`,
+        [
+          deviceId,
+          personId,
+          s.map((x) => x.sessionId),
+          s.map((x) => x.agentName),
+          s.map((x) => x.agentVersion ?? null),
+          s.map((x) => x.firstTime),
+          s.map((x) => x.firstMs),
+          s.map((x) => x.lastTime),
+          s.map((x) => x.lastMs),
+          s.map((x) => x.events),
+          s.map((x) => x.denials),
+        ],
+      );
+    }
+    const a = plan.agents;
+    await client.query(
+      `INSERT INTO agents (${AGENT_COLUMNS})
+       SELECT $1, u.agent_name, u.agent_version, u.last_time, u.last_ms, u.events
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+         AS u(agent_name, agent_version, last_time, last_ms, events)
+       ${AGENT_UPSERT}`,
+      [
+        deviceId,
+        a.map((x) => x.agentName),
+        a.map((x) => x.agentVersion ?? null),
+        a.map((x) => x.lastTime),
+        a.map((x) => x.lastMs),
+        a.map((x) => x.events),
+      ],
+    );
+    await client.query("UPDATE counters SET value = $1 WHERE name = 'log_size'", [plan.logSize]);
+  }
+
+  async logSize(): Promise<number> {
+    return (await this.#one("SELECT value FROM counters WHERE name = 'log_size'"))!.value as number;
+  }
+
+  async nodes(ids: NodeId[]): Promise<Map<string, Buffer>> {
+    return this.#nodes(this.#pool, ids);
+  }
+
+  async #nodes(client: Queryable, ids: readonly NodeId[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    if (ids.length === 0) return found;
+    const { rows } = await client.query(
+      `SELECT n.level, n.idx, n.hash FROM unnest($1::int[], $2::bigint[]) AS q(level, idx)
+       JOIN nodes n ON n.level = q.level AND n.idx = q.idx`,
+      [ids.map((id) => id.level), ids.map((id) => id.index)],
+    );
+    for (const row of rows) found.set(nodeKey({ level: row.level, index: row.idx }), row.hash);
+    return found;
+  }
+
+  async nodeRange(level: number, from: number, count: number): Promise<Buffer[]> {
+    const rows = await this.#query('SELECT hash FROM nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx', [
+      level,
+      from,
+      from + count,
+    ]);
+    return rows.map((row) => row.hash as Buffer);
+  }
+
+  async eventsByIndex(from: number, count: number): Promise<StoredEvent[]> {
+    const rows = await this.#query('SELECT * FROM events WHERE idx >= $1 AND idx < $2 ORDER BY idx', [from, from + count]);
+    return rows.map(toStoredEvent);
+  }
+
+  async events(filter: EventFilter): Promise<StoredEvent[]> {
+    const params: unknown[] = [];
+    const query = eventQuery(filter, (value) => `$${params.push(value)}`);
+    const rows = await this.#query(
+      `SELECT e.* ${query.from} ${query.where} ${query.orderBy} LIMIT $${params.length + 1}`,
+      [...params, query.limit],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  async countEvents(filter: EventFilter): Promise<number> {
+    const params: unknown[] = [];
+    const query = eventQuery(filter, (value) => `$${params.push(value)}`);
+    return this.#count(`SELECT count(*) AS n ${query.from} ${query.where}`, params);
+  }
+
+  async eventAt(deviceId: string, seq: number): Promise<StoredEvent | undefined> {
+    const row = await this.#one('SELECT * FROM events WHERE device_id = $1 AND seq = $2', [deviceId, seq]);
+    return row && toStoredEvent(row);
+  }
+
+  async sessions(filter: { deviceId?: string; personId?: string; offset: number; limit: number }): Promise<Page<SessionSummary>> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (filter.deviceId !== undefined) conditions.push(`device_id = $${params.push(filter.deviceId)}`);
+    if (filter.personId !== undefined) conditions.push(`person_id = $${params.push(filter.personId)}`);
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const n = params.length;
+    const rows = await this.#query(
+      `SELECT * FROM sessions ${where} ORDER BY last_ms DESC, session_id LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...params, clampLimit(filter.limit), filter.offset],
+    );
+    return { items: rows.map(toSession), total: await this.#count(`SELECT count(*) AS n FROM sessions ${where}`, params) };
+  }
+
+  async agents(): Promise<AgentSummary[]> {
+    return (await this.#query('SELECT * FROM agents ORDER BY last_ms DESC, device_id, agent_name')).map(toAgent);
+  }
+
+  async addCheckpoint(checkpoint: Checkpoint): Promise<Checkpoint> {
+    await this.#query('INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING', [
+      checkpoint.size,
+      checkpoint.root,
+      checkpoint.note,
+      checkpoint.createdAt,
+    ]);
+    return (await this.checkpointAt(checkpoint.size))!;
+  }
+
+  async latestCheckpoint(): Promise<Checkpoint | undefined> {
+    const row = await this.#one('SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1');
+    return row && toCheckpoint(row);
+  }
+
+  async checkpointAt(size: number): Promise<Checkpoint | undefined> {
+    const row = await this.#one('SELECT * FROM checkpoints WHERE size = $1', [size]);
+    return row && toCheckpoint(row);
+  }
+
+  async listCheckpoints(offset: number, limit: number): Promise<Page<Checkpoint>> {
+    const rows = await this.#query('SELECT * FROM checkpoints ORDER BY size DESC LIMIT $1 OFFSET $2', [clampLimit(limit), offset]);
+    return { items: rows.map(toCheckpoint), total: await this.#count('SELECT count(*) AS n FROM checkpoints') };
+  }
+
+  async addPolicyBundle(bundle: PolicyBundleRecord): Promise<void> {
+    await this.#changeControl(async (client) => {
+      await client.query('INSERT INTO policy_bundles (hash, envelope, published_by, published_at) VALUES ($1, $2, $3, $4)', [
+        bundle.hash,
+        bundle.envelope,
+        bundle.publishedBy,
+        bundle.publishedAt,
+      ]);
+      return true;
+    });
+  }
+
+  async activePolicyBundle(): Promise<PolicyBundleRecord | undefined> {
+    const row = await this.#one('SELECT * FROM policy_bundles ORDER BY id DESC LIMIT 1');
+    return row && toPolicyBundle(row);
+  }
+
+  async policyBundle(hash: string): Promise<PolicyBundleRecord | undefined> {
+    const row = await this.#one('SELECT * FROM policy_bundles WHERE hash = $1 ORDER BY id DESC LIMIT 1', [hash]);
+    return row && toPolicyBundle(row);
+  }
+
+  async addKill(kill: Omit<KillSwitch, 'id' | 'liftedAt'>): Promise<KillSwitch> {
+    let added: KillSwitch | undefined;
+    await this.#changeControl(async (client) => {
+      const { rows } = await client.query(
+        'INSERT INTO kills (target, reason, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING *',
+        [kill.target, kill.reason ?? null, kill.createdBy, kill.createdAt],
+      );
+      added = toKill(rows[0]);
+      return true;
+    });
+    return added!;
+  }
+
+  async liftKill(target: string, at: string): Promise<boolean> {
+    return this.#changeControl(async (client) => {
+      const result = await client.query('UPDATE kills SET lifted_at = $1 WHERE target = $2 AND lifted_at IS NULL', [at, target]);
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
+  async activeKills(): Promise<KillSwitch[]> {
+    return (await this.#query('SELECT * FROM kills WHERE lifted_at IS NULL ORDER BY id')).map(toKill);
+  }
+
+  async controlVersion(): Promise<number> {
+    return (await this.#one("SELECT value FROM counters WHERE name = 'control_version'"))!.value as number;
+  }
+
+  // Runs `change` and, if it changed something, bumps the control version in the same transaction.
+  async #changeControl(change: (client: Queryable) => Promise<boolean>): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      const changed = await change(client);
+      if (changed) await client.query("UPDATE counters SET value = value + 1 WHERE name = 'control_version'");
+      return changed;
+    });
+  }
+
+  async createAdminToken(token: AdminToken, secretHash: string): Promise<void> {
+    await this.#query(
+      'INSERT INTO admin_tokens (id, name, role, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [token.id, token.name, token.role, secretHash, token.createdAt, token.revokedAt ?? null],
+    );
+  }
+
+  async findAdminToken(secretHash: string): Promise<AdminToken | undefined> {
+    const row = await this.#one('SELECT * FROM admin_tokens WHERE secret_hash = $1 AND revoked_at IS NULL', [secretHash]);
+    return row && toAdminToken(row);
+  }
+
+  async listAdminTokens(): Promise<AdminToken[]> {
+    return (await this.#query('SELECT * FROM admin_tokens ORDER BY created_at, id')).map(toAdminToken);
+  }
+
+  async revokeAdminToken(id: string, at: string): Promise<boolean> {
+    return (await this.#changes('UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])) > 0;
+  }
+
+  async setTelemetryToken(deviceId: string, secretHash: string): Promise<void> {
+    await this.#query(
+      `INSERT INTO telemetry_tokens (secret_hash, device_id) VALUES ($1, $2)
+       ON CONFLICT (device_id) DO UPDATE SET secret_hash = excluded.secret_hash`,
+      [secretHash, deviceId],
+    );
+  }
+
+  async deviceForTelemetryToken(secretHash: string): Promise<string | undefined> {
+    const row = await this.#one(
+      `SELECT t.device_id FROM telemetry_tokens t JOIN devices d ON d.id = t.device_id
+       WHERE t.secret_hash = $1 AND d.revoked_at IS NULL`,
+      [secretHash],
+    );
+    return row?.device_id as string | undefined;
+  }
+
+  async useNonce(keyId: string, nonce: string, expiresAt: string, now: string): Promise<boolean> {
+    const expiresMs = parseTimeMs(expiresAt, 'nonce expiry');
+    const nowMs = parseTimeMs(now, 'now');
+    await this.#query('DELETE FROM nonces WHERE expires_ms <= $1', [nowMs]);
+    const inserted = await this.#changes(
+      'INSERT INTO nonces (key_id, nonce, expires_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [keyId, nonce, expiresMs],
+    );
+    return inserted > 0;
+  }
+
+  async addTelemetry(records: TelemetryRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.#query(
+      `INSERT INTO telemetry (signal, name, time, session_id, prompt_id, tool_use_id, device_id, attributes, value)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::float8[])`,
+      [
+        records.map((r) => r.signal),
+        records.map((r) => r.name),
+        records.map((r) => r.time),
+        records.map((r) => r.sessionId ?? null),
+        records.map((r) => r.promptId ?? null),
+        records.map((r) => r.toolUseId ?? null),
+        records.map((r) => r.deviceId ?? null),
+        records.map((r) => JSON.stringify(r.attributes)),
+        records.map((r) => r.value ?? null),
+      ],
+    );
+  }
+
+  async telemetry(filter: { sessionId?: string; toolUseId?: string; limit?: number }): Promise<TelemetryRecord[]> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (filter.sessionId !== undefined) conditions.push(`session_id = $${params.push(filter.sessionId)}`);
+    if (filter.toolUseId !== undefined) conditions.push(`tool_use_id = $${params.push(filter.toolUseId)}`);
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const rows = await this.#query(`SELECT * FROM telemetry ${where} ORDER BY id LIMIT $${params.length + 1}`, [
+      ...params,
+      clampLimit(filter.limit),
+    ]);
+    return rows.map(toTelemetry);
+  }
+
+  // One transaction on one connection. A connection that fails mid-transaction (its ROLLBACK fails too) is
+  // destroyed rather than returned to the pool.
+  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    // While checked out, the pool does not listen for the client's errors; the query in flight rejects anyway.
+    const ignore = (): void => {};
+    client.on('error', ignore);
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      client.off('error', ignore);
+      client.release(broken);
+    }
+  }
+
+  async #query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.#pool.query(sql, params)).rows as Row[];
+  }
+
+  async #one(sql: string, params: unknown[] = []): Promise<Row | undefined> {
+    return (await this.#query(sql, params))[0];
+  }
+
+  async #changes(sql: string, params: unknown[]): Promise<number> {
+    return (await this.#pool.query(sql, params)).rowCount ?? 0;
+  }
+
+  async #count(sql: string, params: unknown[] = []): Promise<number> {
+    return (await this.#one(sql, params))!.n as number;
+  }
+}
