@@ -5,8 +5,8 @@ import type { FastifyRequest } from 'fastify';
 import { deviceIdFor } from '../core/certificate.js';
 import { checkRequestSignature, readRequestSignature, MAX_CLOCK_SKEW_MS } from '../core/request-signature.js';
 import type { Device, Role, Store } from '../store/store.js';
-import type { TokenVerifier } from '../identity/verify-token.js';
-import { forbidden, unauthorized } from './http-error.js';
+import { TokenRejected, type TokenVerifier, type VerifiedIdentity } from '../identity/verify-token.js';
+import { forbidden, HttpError, unauthorized } from './http-error.js';
 
 export interface Caller {
   name: string; // 'token:<name>' or the person's email / sub
@@ -59,16 +59,21 @@ async function tokenCaller(store: Store, token: string): Promise<Caller> {
 
 async function oidcCaller(oidc: OidcAccess | undefined, token: string): Promise<Caller> {
   if (!oidc) throw unauthorized('this server has no OIDC issuer configured; use an admin token');
-  let identity;
-  try {
-    identity = await oidc.verifier.verify(token);
-  } catch (error) {
-    throw unauthorized(`token refused: ${(error as Error).message}`);
-  }
-  const name = identity.email ?? identity.sub;
+  const identity = await verifyIdentity(oidc, token, 'token');
+  const name = identity.emailVerified && identity.email ? identity.email : identity.sub;
   if (identity.groups.some((group) => oidc.adminGroups.includes(group))) return { name, role: 'admin' };
   if (identity.groups.some((group) => oidc.auditorGroups.includes(group))) return { name, role: 'auditor' };
   throw forbidden(`${name} is in none of the groups that may use this API`);
+}
+
+/** Verifies an OIDC token; an unreachable IdP is the server's trouble (503), anything else the token's (401). */
+export async function verifyIdentity(oidc: OidcAccess, token: string, what: string): Promise<VerifiedIdentity> {
+  try {
+    return await oidc.verifier.verify(token);
+  } catch (error) {
+    if (error instanceof TokenRejected && error.code === 'ISSUER_UNAVAILABLE') throw new HttpError(503, 'idp_unavailable', error.message);
+    throw unauthorized(`${what} refused: ${(error as Error).message}`);
+  }
 }
 
 /** Checks a device-signed request: known, unrevoked device and person, fresh time, unused nonce, valid signature. */

@@ -7,7 +7,7 @@ import { deviceIdFor, issueDeviceCertificate } from '../../core/certificate.js';
 import { keyIdFor } from '../../core/dsse.js';
 import { checkRequestSignature, readRequestSignature } from '../../core/request-signature.js';
 import type { ServerContext } from '../app.js';
-import { authenticateUser, newSecretToken } from '../auth.js';
+import { authenticateUser, newSecretToken, verifyIdentity } from '../auth.js';
 import { badRequest, conflict, unauthorized } from '../http-error.js';
 
 export function enrollRoutes(context: ServerContext) {
@@ -117,19 +117,15 @@ function proveKeyPossession(request: FastifyRequest, keyId: string, publicKey: K
 
 async function oidcPerson(context: ServerContext, idToken: string) {
   if (!context.oidc) throw badRequest('this server has no OIDC issuer configured; enrol with an enrolment token');
-  let identity;
-  try {
-    identity = await context.oidc.verifier.verify(idToken);
-  } catch (error) {
-    throw unauthorized(`ID token refused: ${(error as Error).message}`);
-  }
+  const identity = await verifyIdentity(context.oidc, idToken, 'ID token');
   return {
     assurance: 'oidc' as const,
     person: {
       id: personId(identity.iss, identity.sub),
       iss: identity.iss,
       sub: identity.sub,
-      ...(identity.email && { email: identity.email }),
+      // Only an email the IdP verified names the person in certificates.
+      ...(identity.email && identity.emailVerified && { email: identity.email }),
       ...(identity.name && { name: identity.name }),
       groups: identity.groups,
     },
