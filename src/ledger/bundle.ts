@@ -82,6 +82,7 @@ export interface BundleVerdict {
   root: string; // the checkpoint's root hash, base64 as in the note
   problems: string[]; // the first MAX_LISTED, then one line counting the rest
   warnings: string[];
+  problemCount: number; // all problems, listed or not
 }
 
 export interface BundleVerifierOptions {
@@ -210,6 +211,7 @@ export function createBundleVerifier(options: BundleVerifierOptions = {}): Bundl
         root: head?.root.toString('base64') ?? '',
         problems: problems.list(),
         warnings: warnings.list(),
+        problemCount: problems.count,
       };
     },
   };

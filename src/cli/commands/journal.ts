@@ -1,8 +1,12 @@
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { openEvent } from '../../core/event.js';
 import { parseEnvelope } from '../../core/dsse.js';
 import { verifyJournal } from '../../daemon/journal.js';
+import { verifyBundleLines } from '../../ledger/bundle.js';
+import { parseVerifierKey } from '../../ledger/note.js';
 import { loadPublicKey } from '../../daemon/keys.js';
 import { resolveWritHome } from '../../home/writ-home.js';
 import { UsageError, type Command } from '../command.js';
@@ -52,11 +56,16 @@ function formatEvent(body: ReturnType<typeof openEvent>): string {
 }
 
 export const verifyCommand: Command = {
-  usage: 'verify [--home DIR]',
-  summary: "check the local journal's signatures, hash chain and signed checkpoints",
-  options: { home: { type: 'string' } },
+  usage: 'verify [FILE [--org-key KEY|@FILE] [--json]] [--home DIR]',
+  summary: "check an evidence bundle offline (with FILE), or the local journal's signatures, hash chain and signed checkpoints",
+  options: { home: { type: 'string' }, 'org-key': { type: 'string' }, json: { type: 'boolean' } },
   async run({ values, positionals }) {
-    if (positionals.length > 0) throw new UsageError('verifying an evidence bundle file is not supported yet; run writ verify without arguments to check the local journal');
+    if (positionals.length > 1) throw new UsageError(`verify takes one bundle file, not ${positionals.length}`);
+    if (positionals.length === 1) {
+      if (values.home !== undefined) throw new UsageError('--home applies to the local journal; a bundle file needs nothing but its org key');
+      return verifyBundleFile(positionals[0], readOrgKey(values['org-key']), values.json === true);
+    }
+    if (values['org-key'] !== undefined || values.json !== undefined) throw new UsageError('--org-key and --json apply to a bundle file: writ verify FILE --org-key KEY');
     const home = resolveWritHome(values.home as string | undefined);
     if (!existsSync(home.journal)) throw new UsageError(`no journal at ${home.journal}`);
     const verdict = verifyJournal(home.journal, loadPublicKey(home.root));
@@ -68,3 +77,42 @@ export const verifyCommand: Command = {
     return 1;
   },
 };
+
+// `--org-key` is the note verifier key itself, or @path of a file holding it (as `writ server` prints it).
+function readOrgKey(value: string | boolean | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new UsageError('--org-key needs a verifier key or @FILE');
+  let key = value;
+  if (value.startsWith('@')) {
+    try {
+      key = readFileSync(value.slice(1), 'utf8').trim();
+    } catch (error) {
+      throw new UsageError(`--org-key: cannot read ${value.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  try {
+    parseVerifierKey(key);
+  } catch (error) {
+    throw new UsageError(`--org-key: ${(error as Error).message}`);
+  }
+  return key;
+}
+
+async function verifyBundleFile(path: string, orgKey: string | undefined, json: boolean): Promise<number> {
+  if (!existsSync(path)) throw new UsageError(`no such file: ${path}`);
+  // Signatures are checked on libuv's thread pool: give it a thread per core unless the user chose a size.
+  process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
+  const input = createReadStream(path, { encoding: 'utf8' });
+  const verdict = await verifyBundleLines(createInterface({ input, crlfDelay: Infinity }), { orgKey });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(verdict)}\n`);
+    return verdict.ok ? 0 : 1;
+  }
+  const summary = `${verdict.events} event${verdict.events === 1 ? '' : 's'} from ${verdict.devices} device${verdict.devices === 1 ? '' : 's'}, log size ${verdict.size}, root ${verdict.root || 'unverified'}`;
+  const lines = verdict.ok
+    ? [`ok: ${summary}`]
+    : [`FAILED: ${verdict.problemCount === 1 ? '1 problem' : `${verdict.problemCount} problems`}; ${summary}`, ...verdict.problems.map((problem) => `  ${problem}`)];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const warning of verdict.warnings) process.stderr.write(`writ verify: warning: ${warning}\n`);
+  return verdict.ok ? 0 : 1;
+}
