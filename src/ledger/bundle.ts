@@ -73,6 +73,7 @@ export interface BundleVerdict {
   ok: boolean;
   origin?: string;
   complete: boolean;
+  filter?: BundleFilter; // as the header states it
   /** False when no key was pinned and the bundle's own org key was trusted. */
   orgKeyPinned: boolean;
   events: number;
@@ -203,6 +204,7 @@ export function createBundleVerifier(options: BundleVerifierOptions = {}): Bundl
         ok: problems.count === 0,
         ...(header ? { origin: header.origin } : {}),
         complete: header?.complete ?? false,
+        ...(header ? { filter: header.filter } : {}),
         orgKeyPinned: options.orgKey !== undefined,
         events,
         devices: seen.length,

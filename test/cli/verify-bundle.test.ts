@@ -11,7 +11,7 @@ import { ed25519Signer, type Envelope } from '../../src/core/dsse.js';
 import { sealEvent } from '../../src/core/event.js';
 import { bundleEventLine, bundleHeaderLine } from '../../src/ledger/bundle.js';
 import { signLogCheckpoint } from '../../src/ledger/log-checkpoint.js';
-import { CompactRange, leafHash } from '../../src/ledger/merkle.js';
+import { CompactRange, completeNodes, inclusionProof, leafHash, nodeKey } from '../../src/ledger/merkle.js';
 import { ed25519NoteSigner, verifierKeyFor } from '../../src/ledger/note.js';
 import { writ } from '../support/writ-process.js';
 
@@ -78,7 +78,15 @@ function makeBundle(count: number) {
     people: [{ id: 'per_alice', iss: 'local', sub: 'alice@laptop' }],
     policy_bundles: [],
   });
-  return { orgKey, root: range.root().toString('base64'), lines: [header, ...entries.map((envelope, index) => bundleEventLine({ index, envelope }))] };
+  const nodes = new Map(completeNodes(0, [], entries.map((envelope) => leafHash(canonicalBytes(envelope)))).map((node) => [nodeKey(node), node.hash]));
+  const filtered = (indexes: number[]) => {
+    const head = JSON.parse(header);
+    return [
+      JSON.stringify({ ...head, complete: false, filter: { device: devices[0].id } }) + '\n',
+      ...indexes.map((index) => bundleEventLine({ index, envelope: entries[index], proof: inclusionProof(index, count, nodes) })),
+    ];
+  };
+  return { orgKey, root: range.root().toString('base64'), devices, filtered, lines: [header, ...entries.map((envelope, index) => bundleEventLine({ index, envelope }))] };
 }
 
 function write(name: string, text: string): string {
@@ -96,7 +104,7 @@ describe('writ verify FILE', () => {
     for (const key of [bundle.orgKey, `@${keyFile}`]) {
       const run = writ(['verify', good, '--org-key', key], dir);
       assert.equal(run.status, 0, run.stdout + run.stderr);
-      assert.equal(run.stdout, `ok: 6 events from 2 devices, log size 6, root ${bundle.root}\n`);
+      assert.equal(run.stdout, `ok: 6 events from 2 devices, log size 6, root ${bundle.root}\n  complete: every entry of the log \`writ.example/acme\` up to size 6\n`);
       assert.equal(run.stderr, '');
     }
   });
@@ -123,6 +131,17 @@ describe('writ verify FILE', () => {
     assert.match(out[1], /^ {2}event 2 \(device dev_[0-9a-f]{16}, seq 2\): signature does not verify$/);
     assert.ok(out.includes('  complete bundle has 5 events for size 6'), run.stdout);
     assert.ok(out.includes('  leaf 4 missing: event 3 is followed by event 5'), run.stdout);
+  });
+
+  test('a filtered bundle: each event proven in the log, gaps in a device chain as warnings', () => {
+    const run = writ(['verify', write('filtered.jsonl', bundle.filtered([0, 4]).join('')), '--org-key', bundle.orgKey], dir);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const device = bundle.devices[0].id;
+    assert.equal(
+      run.stdout,
+      `ok: 2 events from 1 device, log size 6, root ${bundle.root}\n  filtered (device=${device}): each event is proven to be in the log \`writ.example/acme\`; events the bundle leaves out cannot be seen here\n`,
+    );
+    assert.equal(run.stderr, `writ verify: warning: device ${device} seq 3 follows seq 1: 1 event missing\n`);
   });
 
   test('--json prints the verdict as one JSON object', () => {

@@ -109,8 +109,12 @@ async function verifyBundleFile(path: string, orgKey: string | undefined, json: 
     return verdict.ok ? 0 : 1;
   }
   const summary = `${verdict.events} event${verdict.events === 1 ? '' : 's'} from ${verdict.devices} device${verdict.devices === 1 ? '' : 's'}, log size ${verdict.size}, root ${verdict.root || 'unverified'}`;
+  const filter = Object.entries(verdict.filter ?? {}).map(([name, value]) => `${name}=${value}`).join(' ');
+  const scope = verdict.complete
+    ? `complete: every entry of the log \`${verdict.origin}\` up to size ${verdict.size}`
+    : `filtered${filter ? ` (${filter})` : ''}: each event is proven to be in the log \`${verdict.origin}\`; events the bundle leaves out cannot be seen here`;
   const lines = verdict.ok
-    ? [`ok: ${summary}`]
+    ? [`ok: ${summary}`, `  ${scope}`]
     : [`FAILED: ${verdict.problemCount === 1 ? '1 problem' : `${verdict.problemCount} problems`}; ${summary}`, ...verdict.problems.map((problem) => `  ${problem}`)];
   process.stdout.write(`${lines.join('\n')}\n`);
   for (const warning of verdict.warnings) process.stderr.write(`writ verify: warning: ${warning}\n`);
