@@ -64,6 +64,9 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: FastifyRequest, body: Buffer, done) => {
     request.rawBody = body;
     if (body.length === 0) return done(null, undefined);
+    // A compressed body (OTLP exporters gzip) is left for its route to inflate.
+    const encoding = request.headers['content-encoding'];
+    if (encoding && encoding !== 'identity') return done(null, body);
     try {
       done(null, JSON.parse(body.toString('utf8')));
     } catch {
