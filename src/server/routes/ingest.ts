@@ -3,8 +3,9 @@
 import { createPublicKey } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { canonicalBytes } from '../../core/canonical-json.js';
-import type { Envelope } from '../../core/dsse.js';
-import { openEvent, verifyEvent } from '../../core/event.js';
+import { sha256Hex } from '../../core/digest.js';
+import { verifyEnvelopeAsync, type Envelope } from '../../core/dsse.js';
+import { openEvent, type EventBody } from '../../core/event.js';
 import { leafHash } from '../../ledger/merkle.js';
 import type { Device, IngestEvent } from '../../store/store.js';
 import type { ServerContext } from '../app.js';
@@ -48,7 +49,7 @@ export function ingestRoutes(context: ServerContext) {
       async (request) => {
         const device = await authenticateDevice(request, context.store, context.now);
         const { events } = request.body as { events: Envelope[] };
-        const checked = checkEvents(device, events);
+        const checked = await checkEvents(device, events);
         const result = await context.store.ingest(device.id, checked, context.now().toISOString());
         return {
           head_seq: result.headSeq,
@@ -62,35 +63,38 @@ export function ingestRoutes(context: ServerContext) {
 }
 
 /** Verifies every envelope against the device's certified key; throws on the first that fails. */
-export function checkEvents(device: Device, envelopes: Envelope[]): IngestEvent[] {
+export async function checkEvents(device: Device, envelopes: Envelope[]): Promise<IngestEvent[]> {
   const keys = new Map([[device.keyId, createPublicKey(device.publicKeyPem)]]);
   let lastSeq = 0;
-  return envelopes.map((raw, position) => {
+  const claimed = envelopes.map((raw, position) => {
     const envelope: Envelope = {
       payloadType: raw.payloadType,
       payload: raw.payload,
       signatures: raw.signatures.map(({ keyid, sig }) => ({ keyid, sig })),
     };
-    let claimed;
+    let body: EventBody;
     try {
-      claimed = openEvent(envelope);
+      body = openEvent(envelope); // shape and canonical form; the signature is checked below
     } catch (error) {
       throw badRequest(`event ${position}: ${(error as Error).message}`, { position });
     }
-    if (claimed.device.id !== device.id || claimed.device.key_id !== device.keyId) {
-      throw forbidden(`event ${position} (seq ${claimed.seq}) names device ${claimed.device.id}; a device uploads only its own events`);
+    if (body.device.id !== device.id || body.device.key_id !== device.keyId) {
+      throw forbidden(`event ${position} (seq ${body.seq}) names device ${body.device.id}; a device uploads only its own events`);
     }
-    const verdict = verifyEvent(envelope, keys);
-    if (!verdict.ok) throw badRequest(`event ${position}: ${verdict.problem}`, { position });
-    const { body } = verdict;
     if (body.seq <= lastSeq) throw badRequest(`event ${position}: seq ${body.seq} does not follow seq ${lastSeq}; send events in order`, { position });
     lastSeq = body.seq;
+    return { envelope, body };
+  });
+  const verdicts = await Promise.all(claimed.map(({ envelope }) => verifyEnvelopeAsync(envelope, keys)));
+  return claimed.map(({ envelope, body }, position) => {
+    const verdict = verdicts[position];
+    if (!verdict.ok) throw badRequest(`event ${position}: ${verdict.problem}`, { position });
     const entry = Buffer.from(canonicalBytes(envelope));
     const decision = (body.data.decision ?? undefined) as { decision?: unknown; rules?: unknown; policy_hash?: unknown } | undefined;
     return {
       seq: body.seq,
       prev: body.prev,
-      hash: verdict.hash,
+      hash: sha256Hex(verdict.payload), // the payload is the body's canonical bytes, so this is eventHash(body)
       leafHash: leafHash(entry),
       envelope: entry.toString('utf8'),
       time: body.time,
