@@ -1,5 +1,7 @@
 // The resident device process: answers hooks on a Unix socket (and, if asked, on loopback HTTP),
 // keeps the journal, takes in what hooks spooled while it was away, and reloads policy when it changes.
+// Once enrolled, it also uploads the journal, witnesses the org log and enforces the org's control state
+// (policy bundle, kill switches) pushed by `writ server`.
 import { execFile } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync, mkdirSync, type FSWatcher } from 'node:fs';
@@ -11,27 +13,49 @@ import { ensureWritHome, loadOrCreateHookToken, type WritHome } from '../home/wr
 import { readPolicyDir, seedPolicy } from '../home/policy-files.js';
 import { denyOutput } from '../agents/claude-code/hook-contract.js';
 import { callEnvironment } from './call-environment.js';
+import { ControlClient, readPersistedControl, writeEnvelopeFile, type ControlStatus, type ControlUpdate } from './control-client.js';
+import { orgPublicKey, readEnrollment, type Enrollment } from './enrollment.js';
 import { daemonAnswers } from './health.js';
 import { HookService, type HookMode, type HookRequest } from './hook-service.js';
 import { Journal } from './journal.js';
 import { loadOrCreateDeviceKey } from './keys.js';
+import { sameKills } from './kill-switch.js';
+import { ServerClient } from './server-client.js';
+import { Uploader, type UploaderOptions, type UploaderStatus } from './uploader.js';
 
 export const HOOK_PATH = '/v1/hooks/claude-code';
 const MAX_BODY = 64 * 1024 * 1024;
 const SPOOL_INTERVAL_MS = 2000;
 const CHECKPOINT_INTERVAL_MS = 5000;
+const UPLOAD_DEADLINE_ON_CLOSE_MS = 2000;
 
 export interface DaemonOptions {
   home: WritHome;
   /** Also answer http hooks on 127.0.0.1:port (fails open in Claude Code: an organisation's choice). */
   httpPort?: number;
   log?(line: string): void;
+  /** The server to talk to once enrolled; default: $WRIT_SERVER, else the URL recorded at enrolment. */
+  serverUrl?: string;
+  /** Upload timings (tests shorten them). */
+  upload?: Pick<UploaderOptions, 'debounceMs' | 'intervalMs' | 'witnessIntervalMs' | 'minBackoffMs' | 'maxBackoffMs' | 'batchSize'>;
+  /** Reconnect backoff of the control stream (tests shorten it). */
+  control?: { minBackoffMs?: number; maxBackoffMs?: number };
 }
 
 export interface RunningDaemon {
   policyHash(): string;
   httpPort(): number | undefined;
   ingestSpool(): number;
+  /** Uploads what is pending and witnesses the log now; undefined when the device is not enrolled. */
+  uploadNow(): Promise<UploaderStatus | undefined>;
+  /** The control state version in force (0: none received yet). */
+  controlVersion(): number;
+  /** Kill-switch targets in force. */
+  killSwitches(): string[];
+  /** Hash of the org policy bundle in force, if one is. */
+  bundleHash(): string | undefined;
+  /** What the services that talk to the server report. */
+  serverStatus(): { server: string; uploader: UploaderStatus; control: ControlStatus } | undefined;
   close(): Promise<void>;
 }
 
@@ -41,11 +65,33 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   ensureWritHome(home);
   await refuseIfRunning(home.socket);
   if (seedPolicy(home.policy)) log(`seeded the standard policy into ${home.policy}`);
-  let policy: PreparedPolicy = preparePolicy(readPolicyDir(home.policy));
   const key = loadOrCreateDeviceKey(home.root);
+  const enrollment = readEnrollment(home.enrollment);
+  if (enrollment && enrollment.device_id !== key.deviceId) {
+    throw new Error(`${home.enrollment} enrols device ${enrollment.device_id}, but this device's key is ${key.deviceId}: run \`writ enroll\` again`);
+  }
+  // What the org pushed last, enforced before the server is reached: kills at once, the bundle if it still prepares.
+  const persisted = enrollment ? readPersistedControl(home, orgPublicKey(enrollment), log) : { version: 0, kills: [] };
+  let kills: readonly string[] = persisted.kills;
+  let controlVersion = persisted.version;
+  let bundleHash: string | undefined;
+  const prepareStartPolicy = (): PreparedPolicy => {
+    if (persisted.bundle) {
+      try {
+        const prepared = preparePolicy(persisted.bundle.files);
+        bundleHash = persisted.bundle.hash;
+        return prepared;
+      } catch (error) {
+        log(`org policy bundle ${persisted.bundle.hash} no longer prepares, enforcing ${home.policy} until the server sends one that does:\n${(error as Error).message}`);
+        controlVersion = 0; // take the server's current state again
+      }
+    }
+    return preparePolicy(readPolicyDir(home.policy));
+  };
+  let policy = prepareStartPolicy();
   const journal = Journal.open(home.journal, key);
   const parser = await loadShellParser();
-  const principal = { user: userInfo().username, assurance: 'local-os-user', groups: [] };
+  const principal = { user: userInfo().username, assurance: enrollment?.assurance ?? 'local-os-user', groups: [] };
   let agentVersion: string | undefined;
   detectClaudeVersion().then((version) => (agentVersion = version));
 
@@ -59,12 +105,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     agentVersion: () => agentVersion,
     environment: callEnvironment,
     now,
+    kills: () => kills,
+    bundle: () => bundleHash,
   });
-  const record = (kind: string, data: Record<string, unknown>) =>
+  let uploader: Uploader | undefined;
+  const record = (kind: string, data: Record<string, unknown>) => {
     journal.append({ time: now().toISOString(), actor: { os_user: principal.user, assurance: principal.assurance }, agent: { name: 'writ' }, kind, data });
-  record('daemon.start', { pid: process.pid, policy_hash: policy.hash, device_id: key.deviceId });
+    uploader?.notify();
+  };
+  record('daemon.start', { pid: process.pid, policy_hash: policy.hash, device_id: key.deviceId, ...(bundleHash && { bundle: bundleHash }), ...(kills.length > 0 && { kills }) });
 
   const reloadPolicy = () => {
+    if (bundleHash !== undefined) {
+      log(`ignoring changes in ${home.policy}: the org policy bundle ${bundleHash.slice(0, 19)} is in force`);
+      return;
+    }
     try {
       const next = preparePolicy(readPolicyDir(home.policy));
       if (next.hash === policy.hash) return;
@@ -77,18 +132,68 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   };
 
+  // Runs synchronously between two hook answers, so every decision sees one consistent policy, bundle and kill list.
+  const applyControl = (update: ControlUpdate) => {
+    const killsChanged = !sameKills(kills, update.kills);
+    kills = update.kills;
+    controlVersion = update.version;
+    if (killsChanged) {
+      record('control.applied', { version: update.version, kills: update.kills });
+      log(`control version ${update.version}: kill switches ${update.kills.length > 0 ? update.kills.join(', ') : 'none'}`);
+    }
+    if (update.bundleProblem) {
+      log(`${update.bundleProblem}; still enforcing ${policy.hash.slice(0, 12)}`);
+      record('policy.rejected', { bundle: update.bundleHash, problem: update.bundleProblem, policy_hash: policy.hash });
+    } else if (update.bundle && update.bundle.hash !== bundleHash) {
+      try {
+        const next = preparePolicy(update.bundle.files);
+        // The bundle is on disk before the state that names it, so a restart never skips it.
+        writeEnvelopeFile(home.policyBundle, update.bundle.envelope);
+        policy = next;
+        bundleHash = update.bundle.hash;
+        record('policy.loaded', { policy_hash: policy.hash, bundle: bundleHash });
+        log(`org policy bundle ${bundleHash.slice(0, 19)} in force (policy ${policy.hash.slice(0, 12)}); ${home.policy} is ignored while it is`);
+      } catch (error) {
+        const problem = `policy bundle ${update.bundle.hash} refused: ${(error as Error).message}`;
+        log(`${problem}; still enforcing ${policy.hash.slice(0, 12)}`);
+        record('policy.rejected', { bundle: update.bundle.hash, problem, policy_hash: policy.hash });
+      }
+    } else if (update.bundleHash === undefined && bundleHash !== undefined) {
+      // The org no longer publishes a bundle: the device's own policy applies again.
+      rmSync(home.policyBundle, { force: true });
+      bundleHash = undefined;
+      reloadPolicy();
+    }
+    try {
+      writeEnvelopeFile(home.controlState, update.state);
+    } catch (error) {
+      log(`cannot keep the control state in ${home.controlState}: ${(error as Error).message}`);
+    }
+  };
+
+  let control: ControlClient | undefined;
+  let serverUrl: string | undefined;
+  if (enrollment) {
+    serverUrl = options.serverUrl ?? process.env.WRIT_SERVER ?? enrollment.server;
+    const client = new ServerClient(serverUrl, key);
+    uploader = new Uploader({ journal, client, origin: enrollment.org.origin, verifierKey: enrollment.org.verifier_key, record, log, now, ...options.upload });
+    control = new ControlClient({ client, orgKey: orgPublicKey(enrollment), version: controlVersion, onControl: applyControl, log, ...options.control });
+  }
+
   const ingestSpool = () => {
     const taken = takeSpool(home.spool);
     if (taken.length === 0) return 0;
     journal.appendMany(service.draftsFor(taken.map((file) => file.request)));
     for (const file of taken) rmSync(file.path, { force: true });
+    uploader?.notify();
     return taken.length;
   };
 
   // Both transports send X-Writ-Mode; without it a request is treated as enforcing, the safe side.
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/v1/health') {
-      return reply(res, 200, JSON.stringify({ ok: true, policy_hash: policy.hash, events: journal.count(), device_id: key.deviceId }), 'application/json');
+      const health = { ok: true, policy_hash: policy.hash, ...(bundleHash && { bundle: bundleHash }), events: journal.count(), device_id: key.deviceId, kills, server: serverStatus(enrollment) };
+      return reply(res, 200, JSON.stringify(health), 'application/json');
     }
     if (req.method !== 'POST' || req.url !== HOOK_PATH) return reply(res, 404, `no such endpoint: ${req.method} ${req.url}`);
     readBody(req, (error, body) => {
@@ -97,6 +202,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const projectDir = typeof req.headers['x-writ-project-dir'] === 'string' ? req.headers['x-writ-project-dir'] : undefined;
       const answer = service.handle({ body: body!, mode: requestMode, projectDir: projectDir || undefined });
       reply(res, answer.status, answer.body, answer.body.startsWith('{') ? 'application/json' : 'text/plain');
+      uploader?.notify();
     });
   };
 
@@ -136,13 +242,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   const onHangup = () => reloadPolicy();
   process.on('SIGHUP', onHangup);
-  log(`listening on ${home.socket}${tcpServer ? ` and http://127.0.0.1:${(tcpServer.address() as { port: number }).port}` : ''}; policy ${policy.hash.slice(0, 12)}`);
+  uploader?.start();
+  control?.start();
+  log(`listening on ${home.socket}${tcpServer ? ` and http://127.0.0.1:${(tcpServer.address() as { port: number }).port}` : ''}; policy ${policy.hash.slice(0, 12)}${bundleHash ? ` (org bundle ${bundleHash.slice(0, 19)})` : ''}${serverUrl ? `; server ${serverUrl}` : '; not enrolled'}`);
+
+  function serverStatus(enrolled: Enrollment | undefined) {
+    if (!enrolled || !uploader || !control) return undefined;
+    return { server: serverUrl!, uploader: uploader.status(), control: control.status() };
+  }
 
   let closed = false;
   return {
     policyHash: () => policy.hash,
     httpPort: () => (tcpServer ? (tcpServer.address() as { port: number }).port : undefined),
     ingestSpool,
+    uploadNow: async () => uploader?.uploadNow(),
+    controlVersion: () => controlVersion,
+    killSwitches: () => [...kills],
+    bundleHash: () => bundleHash,
+    serverStatus: () => serverStatus(enrollment),
     async close() {
       if (closed) return;
       closed = true;
@@ -151,8 +269,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       watcher?.close();
       process.off('SIGHUP', onHangup);
       await Promise.all([socketServer, tcpServer].filter(Boolean).map((server) => new Promise((resolve) => server!.close(resolve))));
+      await control?.stop();
       ingestSpool();
       record('daemon.stop', { pid: process.pid });
+      await uploader?.stop(UPLOAD_DEADLINE_ON_CLOSE_MS);
       journal.checkpoint(now().toISOString());
       journal.close();
       rmSync(home.socket, { force: true });

@@ -15,6 +15,7 @@ import {
 } from '../agents/claude-code/hook-contract.js';
 import { decide, type Action, type CallEnvironment, type Decision, type PreparedPolicy, type Principal, type ShellParser } from '../policy/index.js';
 import type { Journal } from './journal.js';
+import { KILL_SWITCH_RULE, killReason, matchKill } from './kill-switch.js';
 
 export type HookMode = 'enforce' | 'record';
 
@@ -41,6 +42,10 @@ export interface DecisionDeps {
   writHome: string;
   agentVersion(): string | undefined;
   environment(cwd: string, projectDir?: string): CallEnvironment;
+  /** Kill-switch targets in force (`tool:<name>`, `mcp:<server>`); a match is denied before the policy is asked. */
+  kills?(): readonly string[];
+  /** Hash of the org policy bundle in force, recorded with each decision; undefined while the local policy rules. */
+  bundle?(): string | undefined;
 }
 
 export interface HookServiceDeps extends DecisionDeps {
@@ -58,6 +63,11 @@ export interface HookDecision {
 export function decidePreToolUse(payload: HookPayload, deps: DecisionDeps, projectDir?: string): HookDecision {
   let decision: Decision;
   try {
+    const killed = matchKill(deps.kills?.() ?? [], payload.tool_name!);
+    if (killed !== undefined) {
+      decision = denial(KILL_SWITCH_RULE, killReason(killed, payload.tool_name!), deps.policy().hash);
+      return { decision, output: preToolUseOutput(decision) };
+    }
     const env = deps.environment(payload.cwd!, projectDir);
     decision = decide(deps.policy(), deps.parser, deps.principal, { tool: payload.tool_name!, input: payload.tool_input }, env, {
       agent: AGENT,
@@ -121,12 +131,13 @@ export class HookService {
     const { decision, output } = decidePreToolUse(payload, this.deps, request.projectDir);
     const answer = decision.decision === 'allow' ? (decision.explicitAllow ? 'allow' : 'silent') : decision.decision;
     try {
+      const bundle = this.deps.bundle?.();
       // Recorded before the answer is sent: once the agent acts, its evidence already exists.
       this.deps.journal.append(
         this.draft(payload, {
           ...eventData(payload),
           actions: decision.actions.map(redactAction),
-          decision: { decision: decision.decision, answer, rules: decision.rules, reason: decision.reason, policy_hash: decision.policyHash },
+          decision: { decision: decision.decision, answer, rules: decision.rules, reason: decision.reason, policy_hash: decision.policyHash, ...(bundle && { bundle }) },
         }, request),
       );
     } catch (error) {

@@ -15,6 +15,7 @@ import { verifyChain, type ChainRow, type ChainVerdict } from '../ledger/chain.j
 import type { DeviceKey } from './keys.js';
 
 const SCHEMA_VERSION = '1';
+const RESERVED_META_KEYS = new Set(['schema_version', 'device_id']);
 
 // A truncation is only detectable up to the last checkpoint, so this bounds how many trailing events can vanish unseen.
 const DEFAULT_CHECKPOINT_EVERY = 100;
@@ -75,6 +76,8 @@ export class Journal {
   readonly #insertCheckpoint: Database.Statement<[number, string, string, string]>;
   readonly #selectEvents: Database.Statement<{ since: number; session: string | null; limit: number }, ChainRow>;
   readonly #countEvents: Database.Statement<[], number>;
+  readonly #getMeta: Database.Statement<[string], string>;
+  readonly #setMeta: Database.Statement<[string, string]>;
   readonly #writeEvents: (drafts: readonly EventDraft[]) => AppendedEvent[];
   #head: JournalHead;
   #checkpointSeq: number;
@@ -93,6 +96,8 @@ export class Journal {
        ORDER BY seq LIMIT @limit`,
     );
     this.#countEvents = db.prepare<[], number>('SELECT count(*) FROM events').pluck();
+    this.#getMeta = db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck();
+    this.#setMeta = db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.#writeEvents = db.transaction((drafts: readonly EventDraft[]) => this.#insertDrafts(drafts));
     const head = db.prepare<[], JournalHead>('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get();
     this.#head = head ?? { seq: 0, hash: '' };
@@ -162,6 +167,17 @@ export class Journal {
 
   count(): number {
     return this.#countEvents.get()!;
+  }
+
+  /** A value the daemon keeps beside the events (the upload cursor, the last verified log checkpoint). */
+  getMeta(key: string): string | undefined {
+    return this.#getMeta.get(key);
+  }
+
+  /** Stores a value durably (committed before it returns); the journal's own keys cannot be changed. */
+  setMeta(key: string, value: string): void {
+    if (RESERVED_META_KEYS.has(key)) throw new Error(`journal meta key ${key} belongs to the journal itself`);
+    this.#setMeta.run(key, value);
   }
 
   close(): void {

@@ -1,8 +1,8 @@
 // Where a device's Writ state lives: $WRIT_HOME, by default ~/.writ. Everything is created owner-only.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface WritHome {
   root: string;
@@ -13,6 +13,12 @@ export interface WritHome {
   pidFile: string;
   hookToken: string;
   log: string;
+  /** The server's enrolment answer: device certificate, org keys, server URL. */
+  enrollment: string;
+  /** The org policy bundle in force (its signed envelope), enforced before the server is reached. */
+  policyBundle: string;
+  /** The last control state received (signed envelope: version and kill switches). */
+  controlState: string;
 }
 
 export function resolveWritHome(explicit?: string, env: NodeJS.ProcessEnv = process.env): WritHome {
@@ -26,6 +32,9 @@ export function resolveWritHome(explicit?: string, env: NodeJS.ProcessEnv = proc
     pidFile: join(root, 'daemon.pid'),
     hookToken: join(root, 'hook-token'),
     log: join(root, 'daemon.log'),
+    enrollment: join(root, 'enrollment.json'),
+    policyBundle: join(root, 'policy-bundle.json'),
+    controlState: join(root, 'control-state.json'),
   };
 }
 
@@ -42,4 +51,34 @@ export function loadOrCreateHookToken(home: WritHome): string {
   const token = randomBytes(24).toString('base64url');
   writeFileSync(home.hookToken, token + '\n', { mode: 0o600, flag: 'wx' });
   return token;
+}
+
+/**
+ * Replaces `path` with `text` atomically, owner-only (0600): written in full to a temporary file, synced, then
+ * renamed over the old one, so a crash leaves either the old file or the new one, never half of either.
+ */
+export function writePrivateFileAtomic(path: string, text: string): void {
+  const temporaryPath = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(temporaryPath, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temporaryPath, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temporaryPath, path);
+  } catch (error) {
+    rmSync(temporaryPath, { force: true });
+    throw error;
+  }
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }
