@@ -110,8 +110,9 @@ export class ControlClient {
         update.bundleProblem = `policy bundle ${state.policy_bundle} refused: ${(error as Error).message}`;
       }
     }
-    this.#version = state.version;
     this.#options.onControl(update);
+    // Only once it is applied: a state whose application failed is taken again on the next connection.
+    this.#version = state.version;
     return true;
   }
 

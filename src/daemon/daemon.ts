@@ -132,31 +132,50 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   };
 
+  // Evidence of a control change is wanted, but failing to journal it must not undo the change itself.
+  const recordControl = (kind: string, data: Record<string, unknown>) => {
+    try {
+      record(kind, data);
+    } catch (error) {
+      log(`cannot record ${kind}: ${(error as Error).message}`);
+    }
+  };
+
   // Runs synchronously between two hook answers, so every decision sees one consistent policy, bundle and kill list.
   const applyControl = (update: ControlUpdate) => {
+    let keepState = true;
     const killsChanged = !sameKills(kills, update.kills);
     kills = update.kills;
     controlVersion = update.version;
     if (killsChanged) {
-      record('control.applied', { version: update.version, kills: update.kills });
+      recordControl('control.applied', { version: update.version, kills: update.kills });
       log(`control version ${update.version}: kill switches ${update.kills.length > 0 ? update.kills.join(', ') : 'none'}`);
     }
     if (update.bundleProblem) {
       log(`${update.bundleProblem}; still enforcing ${policy.hash.slice(0, 12)}`);
-      record('policy.rejected', { bundle: update.bundleHash, problem: update.bundleProblem, policy_hash: policy.hash });
+      recordControl('policy.rejected', { bundle: update.bundleHash, problem: update.bundleProblem, policy_hash: policy.hash });
     } else if (update.bundle && update.bundle.hash !== bundleHash) {
+      let next: PreparedPolicy | undefined;
       try {
-        const next = preparePolicy(update.bundle.files);
-        // The bundle is on disk before the state that names it, so a restart never skips it.
-        writeEnvelopeFile(home.policyBundle, update.bundle.envelope);
-        policy = next;
-        bundleHash = update.bundle.hash;
-        record('policy.loaded', { policy_hash: policy.hash, bundle: bundleHash });
-        log(`org policy bundle ${bundleHash.slice(0, 19)} in force (policy ${policy.hash.slice(0, 12)}); ${home.policy} is ignored while it is`);
+        next = preparePolicy(update.bundle.files);
       } catch (error) {
         const problem = `policy bundle ${update.bundle.hash} refused: ${(error as Error).message}`;
         log(`${problem}; still enforcing ${policy.hash.slice(0, 12)}`);
-        record('policy.rejected', { bundle: update.bundle.hash, problem, policy_hash: policy.hash });
+        recordControl('policy.rejected', { bundle: update.bundle.hash, problem, policy_hash: policy.hash });
+      }
+      if (next) {
+        try {
+          // The bundle is on disk before the state that names it, so a restart never skips it.
+          writeEnvelopeFile(home.policyBundle, update.bundle.envelope);
+        } catch (error) {
+          // Nor the state naming it: after a restart, the server's current state is then taken again.
+          keepState = false;
+          log(`cannot keep the policy bundle in ${home.policyBundle}: ${(error as Error).message}`);
+        }
+        policy = next;
+        bundleHash = update.bundle.hash;
+        recordControl('policy.loaded', { policy_hash: policy.hash, bundle: bundleHash });
+        log(`org policy bundle ${bundleHash.slice(0, 19)} in force (policy ${policy.hash.slice(0, 12)}); ${home.policy} is ignored while it is`);
       }
     } else if (update.bundleHash === undefined && bundleHash !== undefined) {
       // The org no longer publishes a bundle: the device's own policy applies again.
@@ -165,7 +184,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       reloadPolicy();
     }
     try {
-      writeEnvelopeFile(home.controlState, update.state);
+      if (keepState) writeEnvelopeFile(home.controlState, update.state);
     } catch (error) {
       log(`cannot keep the control state in ${home.controlState}: ${(error as Error).message}`);
     }

@@ -114,15 +114,6 @@ export async function enrollDevice(request: EnrollRequest): Promise<Enrollment> 
   if (certificate.assurance !== enrollment.assurance || certificate.person.id !== enrollment.person.id || enrollment.device_id !== certificate.device_id) {
     throw new EnrollmentError('the enrolment answer and the certificate name a different person, assurance or device');
   }
-  let expectedVerifierKey: string;
-  try {
-    expectedVerifierKey = verifierKeyFor(enrollment.org.origin, orgKey);
-  } catch (error) {
-    throw new EnrollmentError(`the org origin \`${enrollment.org.origin}\` cannot name a log key: ${(error as Error).message}`, { cause: error });
-  }
-  if (expectedVerifierKey !== enrollment.org.verifier_key) {
-    throw new EnrollmentError(`the org verifier key \`${enrollment.org.verifier_key}\` is not the key that signed the certificate (${expectedVerifierKey})`);
-  }
   return {
     server: enrollment.server,
     enrolled_at: enrollment.enrolled_at,
@@ -156,12 +147,21 @@ export function enrollmentProblem(value: unknown): string | undefined {
   for (const field of ['origin', 'verifier_key', 'public_key_pem'] as const) {
     if (typeof org[field] !== 'string' || org[field] === '') return `\`org.${field}\` is not a non-empty string`;
   }
+  let key: KeyObject;
   try {
-    const key = createPublicKey(org.public_key_pem as string);
-    if (key.asymmetricKeyType !== 'ed25519') return `\`org.public_key_pem\` is ${key.asymmetricKeyType}, not Ed25519`;
+    key = createPublicKey(org.public_key_pem as string);
   } catch {
     return '`org.public_key_pem` is not a PEM public key';
   }
+  if (key.asymmetricKeyType !== 'ed25519') return `\`org.public_key_pem\` is ${key.asymmetricKeyType}, not Ed25519`;
+  // One org key signs checkpoints (as a note key) and envelopes: the two forms must name the same key.
+  let expected: string;
+  try {
+    expected = verifierKeyFor(org.origin as string, key);
+  } catch (error) {
+    return `\`org.origin\` cannot name a log key: ${(error as Error).message}`;
+  }
+  if (org.verifier_key !== expected) return `\`org.verifier_key\` \`${org.verifier_key}\` is not the org key of \`org.public_key_pem\` (${expected})`;
   return undefined;
 }
 

@@ -104,7 +104,7 @@ export class ServerClient {
     const failure = (error: unknown, what?: string) => {
       if (timedOut) return new ServerError(0, 'timeout', `${where}: no answer within ${timeoutMs} ms`, { cause: error });
       if (options.signal?.aborted) return new ServerError(0, 'aborted', `${where}: aborted`, { cause: error });
-      return new ServerError(0, 'unreachable', `${where}: ${what ? `${what} (${describe(error)})` : describe(error)}`, { cause: error });
+      return new ServerError(0, 'unreachable', `${where}: ${what ?? 'cannot reach the server'} (${describe(error)})`, { cause: error });
     };
     try {
       const response = await fetch(url, {

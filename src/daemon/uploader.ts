@@ -78,7 +78,6 @@ export class Uploader {
   #lastUploadAt?: string;
   #lastError?: string;
   #lastWitnessAt = 0;
-  #uploadedSinceWitness = false;
   #alarms = 0;
   #lastAlarm?: string;
 
@@ -216,7 +215,8 @@ export class Uploader {
 
   async #cycle(forceWitness: boolean): Promise<void> {
     await this.#uploadPending();
-    const due = forceWitness || this.#uploadedSinceWitness || this.#options.now().getTime() - this.#lastWitnessAt >= this.#options.witnessIntervalMs;
+    // Not after every upload: the server signs checkpoints on its own interval, and a fleet should not poll it per tool call.
+    const due = forceWitness || this.#options.now().getTime() - this.#lastWitnessAt >= this.#options.witnessIntervalMs;
     if (due && !this.#stopped) await this.#witness();
   }
 
@@ -247,7 +247,6 @@ export class Uploader {
       if (next > cursor) {
         this.#setCursor(next);
         this.#lastUploadAt = this.#options.now().toISOString();
-        this.#uploadedSinceWitness = true;
       }
       const stop = answer.stop;
       if (stop?.reason === 'gap' && Number.isSafeInteger(stop.expectedSeq) && stop.expectedSeq! >= 1) {
@@ -285,7 +284,6 @@ export class Uploader {
       throw error;
     }
     this.#lastWitnessAt = this.#options.now().getTime();
-    this.#uploadedSinceWitness = false;
     let next: TreeHead;
     try {
       next = openLogCheckpoint(note, this.#verifier, this.#options.origin);

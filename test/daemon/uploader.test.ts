@@ -82,7 +82,7 @@ describe('uploader', () => {
     await hooks(device, 4, 'offline');
     const offline = await device.daemon.uploadNow();
     assert.ok(offline!.pending > 0, 'events wait in the journal while the server is away');
-    assert.match(offline!.last_error ?? '', /ECONNREFUSED|unreachable|fetch failed/);
+    assert.match(offline!.last_error ?? '', /cannot reach the server \(ECONNREFUSED\)/);
     assert.equal(offline!.state, 'warn');
     const hookWhileDown = await device.post(preToolUse('Bash', { command: 'cat ~/.aws/credentials' }));
     assert.equal(JSON.parse(hookWhileDown.body).hookSpecificOutput.permissionDecision, 'deny', 'enforcement does not depend on the server');
