@@ -3,9 +3,10 @@
 // and a batch sent twice is harmless (the server answers duplicates idempotently). After uploading, the
 // daemon checks the server's signed checkpoint against the last one it verified, with a consistency proof,
 // so the server cannot rewrite or fork the log without its devices noticing (docs/protocol.md).
+import { canonicalBytes } from '../core/canonical-json.js';
 import { sha256Hex } from '../core/digest.js';
 import { openLogCheckpoint, type TreeHead } from '../ledger/log-checkpoint.js';
-import { verifyConsistency } from '../ledger/merkle.js';
+import { leafHash, verifyConsistency, verifyInclusion } from '../ledger/merkle.js';
 import { parseVerifierKey, type NoteVerifier } from '../ledger/note.js';
 import type { Journal } from './journal.js';
 import { ServerError, type ServerClient } from './server-client.js';
@@ -13,6 +14,9 @@ import { ServerError, type ServerClient } from './server-client.js';
 /** Journal meta keys this module owns. */
 export const UPLOAD_CURSOR_KEY = 'upload.cursor';
 export const LOG_CHECKPOINT_KEY = 'log.checkpoint';
+/** `{seq, index}` of the last event the server sequenced, and the last seq proven included in a checkpoint. */
+export const LAST_SEQUENCED_KEY = 'upload.last_sequenced';
+export const INCLUDED_SEQ_KEY = 'log.included_seq';
 const ALARM_KEY_PREFIX = 'alarm:';
 
 /** The server's limit is 1000 per batch; 500 keeps a batch well under its 16 MiB body limit. */
@@ -51,6 +55,8 @@ export interface UploaderStatus {
   last_error?: string;
   /** Size of the last log checkpoint this device verified. */
   checkpoint_size?: number;
+  /** The last seq of this device proven (inclusion proof) to be in a verified checkpoint. */
+  included_seq?: number;
   alarms: number;
   last_alarm?: string;
 }
@@ -159,6 +165,7 @@ export class Uploader {
       ...(this.#lastUploadAt && { last_upload_at: this.#lastUploadAt }),
       ...(this.#lastError && { last_error: this.#lastError }),
       ...(checkpoint && { checkpoint_size: checkpoint.size }),
+      ...(this.#includedSeq() > 0 && { included_seq: this.#includedSeq() }),
       alarms: this.#alarms,
       ...(this.#lastAlarm && { last_alarm: this.#lastAlarm }),
     };
@@ -240,11 +247,14 @@ export class Uploader {
       }
       // Only events the server lists as sequenced (stored now or before) move the cursor, in order.
       let next = cursor;
+      let last: { seq: number; index: number } | undefined;
       for (const entry of answer.sequenced) {
         if (entry.seq !== next + 1) break;
         next = entry.seq;
+        if (Number.isSafeInteger(entry.index) && entry.index >= 0) last = { seq: entry.seq, index: entry.index };
       }
       if (next > cursor) {
+        if (last) this.#options.journal.setMeta(LAST_SEQUENCED_KEY, JSON.stringify(last));
         this.#setCursor(next);
         this.#lastUploadAt = this.#options.now().toISOString();
       }
@@ -293,15 +303,18 @@ export class Uploader {
     }
     const stored = this.#storedCheckpoint();
     const seen = { old_size: stored?.size, old_root: stored?.root.toString('base64'), new_size: next.size, new_root: next.root.toString('base64') };
-    if (!stored) return this.#keepCheckpoint(note);
+    if (!stored) {
+      this.#keepCheckpoint(note);
+      return this.#checkIncluded(next);
+    }
     if (next.size < stored.size) {
       return this.#alarm(`checkpoint-shrank:${next.size}:${seen.new_root}`, { problem: `the log checkpoint went back from size ${stored.size} to ${next.size}`, ...seen });
     }
     if (next.size === stored.size) {
       if (!next.root.equals(stored.root)) {
-        this.#alarm(`checkpoint-fork:${next.size}:${seen.new_root}`, { problem: `the log has two different roots for size ${next.size}`, ...seen });
+        return this.#alarm(`checkpoint-fork:${next.size}:${seen.new_root}`, { problem: `the log has two different roots for size ${next.size}`, ...seen });
       }
-      return;
+      return this.#checkIncluded(stored);
     }
     const reply = await this.#options.client.request<{ proof?: unknown }>('GET', `/v1/log/consistency?from=${stored.size}&to=${next.size}`, undefined, { signal: this.#abort.signal });
     const proof = hashList(reply.body?.proof);
@@ -309,6 +322,35 @@ export class Uploader {
       return this.#alarm(`checkpoint-inconsistent:${next.size}:${seen.new_root}`, { problem: `the log of size ${next.size} is not proven to extend the one of size ${stored.size}`, ...seen });
     }
     this.#keepCheckpoint(note);
+    await this.#checkIncluded(next);
+  }
+
+  // Proves the newest event the server said it sequenced really is in the verified tree, at the index it gave.
+  async #checkIncluded(head: TreeHead): Promise<void> {
+    const text = this.#options.journal.getMeta(LAST_SEQUENCED_KEY);
+    if (text === undefined) return;
+    const last = JSON.parse(text) as { seq: number; index: number };
+    if (last.seq <= this.#includedSeq() || last.index >= head.size) return;
+    const [event] = this.#options.journal.list({ since: last.seq - 1, limit: 1 });
+    if (event?.seq !== last.seq) return;
+    const reply = await this.#options.client.request<{ proof?: unknown }>('GET', `/v1/log/inclusion?index=${last.index}&size=${head.size}`, undefined, { signal: this.#abort.signal });
+    const proof = hashList(reply.body?.proof);
+    const leaf = leafHash(canonicalBytes(event.envelope));
+    if (!proof || !verifyInclusion(last.index, head.size, leaf, proof, head.root)) {
+      return this.#alarm(`inclusion:${last.seq}:${last.index}:${head.size}`, {
+        problem: `seq ${last.seq} is not proven to be in the log at index ${last.index} (tree size ${head.size})`,
+        seq: last.seq,
+        index: last.index,
+        size: head.size,
+        root: head.root.toString('base64'),
+      });
+    }
+    this.#options.journal.setMeta(INCLUDED_SEQ_KEY, String(last.seq));
+  }
+
+  #includedSeq(): number {
+    const value = Number(this.#options.journal.getMeta(INCLUDED_SEQ_KEY) ?? 0);
+    return Number.isSafeInteger(value) ? value : 0;
   }
 
   #keepCheckpoint(note: string): void {

@@ -135,6 +135,17 @@ describe('writ enroll', () => {
     }
   });
 
+  test('OIDC: with --loopback the person signs in in a browser that comes back to a loopback listener', async () => {
+    let browsing: Promise<unknown> | undefined;
+    const run = await writ(['enroll', '--server', plane.url, '--issuer', provider.issuer, '--client-id', provider.clientId, '--loopback', '--home', newHome()], {}, (stderr) => {
+      const url = /open this URL in your browser: (\S+)/.exec(stderr);
+      if (url && !browsing) browsing = provider.login(url[1], 'bob').then((redirect) => fetch(redirect)).then((answer) => answer.text());
+    });
+    assert.match(String(await browsing), /Writ is signed in as bob@example\.com/);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /for bob@example\.com \(assurance oidc\)/);
+  });
+
   test('a wrong token or an unreachable server fails (exit 1) saying why', async () => {
     const wrong = await writ(['enroll', '--server', plane.url, '--token', 'writ_not-a-token', '--home', newHome()]);
     assert.equal(wrong.status, 1);

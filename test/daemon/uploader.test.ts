@@ -140,6 +140,7 @@ describe('uploader', () => {
       const second = await device.daemon.uploadNow();
       assert.ok(second!.checkpoint_size! > size);
       assert.equal(second?.alarms, 0);
+      assert.equal(second?.included_seq, second?.uploaded_seq, 'the last uploaded event is proven to be in the log');
     } finally {
       await device.daemon.close();
     }
@@ -239,6 +240,27 @@ describe('uploader', () => {
           return undefined;
         };
         await expectAlarm(device, size, /not proven to extend/);
+      } finally {
+        await device.daemon.close();
+        await proxy.close();
+      }
+    });
+
+    test('an inclusion proof that does not put the device\'s last event in the tree raises the alarm', async () => {
+      const proxy = await startTamperProxy(plane.url);
+      const device = await startEnrolledDaemon(plane, { serverUrl: proxy.url });
+      try {
+        await hooks(device, 3, 'included');
+        await device.daemon.uploadNow();
+        await plane.publishCheckpoint();
+        proxy.tamper = ({ path }) => (path.startsWith('/v1/log/inclusion') ? { status: 200, body: JSON.stringify({ proof: [Buffer.alloc(32, 3).toString('base64')] }) } : undefined);
+        const status = await device.daemon.uploadNow();
+        assert.equal(status?.state, 'error');
+        assert.match(status?.last_alarm ?? '', /seq \d+ is not proven to be in the log at index \d+/);
+        assert.equal(status?.included_seq, undefined);
+        const [alarm] = alarms(device);
+        assert.equal(typeof alarm.data.index, 'number');
+        assert.equal(alarm.data.size, status?.checkpoint_size);
       } finally {
         await device.daemon.close();
         await proxy.close();
