@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
+import { hostname, platform, release, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDaemon } from '../../daemon/daemon.js';
+import { enrollDevice, readEnrollment, writeEnrollment } from '../../daemon/enrollment.js';
+import { loadOrCreateDeviceKey } from '../../daemon/keys.js';
+import { ADMIN_TOKEN_FILE, startServer } from '../../server/run.js';
+import { serverConfig } from './server.js';
 import { daemonAnswers } from '../../daemon/health.js';
 import { ensureWritHome, resolveWritHome } from '../../home/writ-home.js';
 import { UsageError, type Command } from '../command.js';
@@ -29,12 +35,38 @@ export const daemonCommand: Command = {
 };
 
 export const startCommand: Command = {
-  usage: 'start [--home DIR]',
-  summary: 'start Writ on this device (the daemon, in the foreground)',
-  options: { home: { type: 'string' } },
-  async run(args) {
-    process.stderr.write('Writ is starting. Put Claude Code under it with: npx writ install claude-code --scope user\n');
-    return daemonCommand.run(args);
+  usage: 'start [--home DIR] [--port N] [--db sqlite:PATH|postgres://…]',
+  summary: 'start Writ on this machine: the control plane server and this device\'s daemon, enrolled to it',
+  options: { home: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' } },
+  async run({ values }) {
+    const home = resolveWritHome(values.home as string | undefined);
+    ensureWritHome(home);
+    const server = await startServer(serverConfig(values, home.root));
+    try {
+      if (!readEnrollment(home.enrollment)) {
+        const token = readFileSync(join(home.root, 'server', ADMIN_TOKEN_FILE), 'utf8').trim();
+        const enrollment = await enrollDevice({
+          server: server.url,
+          key: loadOrCreateDeviceKey(home.root),
+          enrollToken: token,
+          hostname: hostname(),
+          os: `${platform()} ${release()}`,
+          osUser: userInfo().username,
+        });
+        writeEnrollment(home.enrollment, enrollment);
+        process.stderr.write(`writ: enrolled this device (${enrollment.device_id}) with the local server, assurance ${enrollment.assurance}\n`);
+      }
+      const daemon = await startDaemon({ home, serverUrl: server.url });
+      process.stderr.write(`writ: running. Dashboard API at ${server.url}/v1/openapi.json; put Claude Code under Writ with: npx writ install claude-code --scope user\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await daemon.close();
+    } finally {
+      await server.close();
+    }
+    return 0;
   },
 };
 
