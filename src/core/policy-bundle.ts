@@ -12,6 +12,9 @@ export interface PolicyFile {
 }
 
 export const POLICY_BUNDLE_PAYLOAD_TYPE = 'application/vnd.writ.policy-bundle.v1+json';
+/** A kill switch's target: an MCP server or a tool, by name (`*` is a glob). */
+export const KILL_TARGET = /^(mcp|tool):[A-Za-z0-9_.:*-]{1,200}$/;
+
 export const CONTROL_STATE_PAYLOAD_TYPE = 'application/vnd.writ.control-state.v1+json';
 
 export interface PolicyBundle {

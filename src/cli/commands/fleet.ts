@@ -3,11 +3,11 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readPolicyDir } from '../../home/policy-files.js';
+import { KILL_TARGET } from '../../core/policy-bundle.js';
 import { adminClient, adminClientOptions } from '../admin-client.js';
 import { UsageError, type Command } from '../command.js';
 import { oneOf } from '../options.js';
 
-const KILL_TARGET = /^(mcp|tool):\S+$/;
 
 export const killCommand: Command = {
   usage: 'kill mcp:<server>|tool:<name> [--reason TEXT] [--lift] [--server URL] [--token T]',

@@ -1,7 +1,7 @@
 // Policy distribution and the kill switch. Admins publish; daemons listen on a server-sent event stream
 // (or long-poll) and receive the signed control state the moment it changes.
 import type { FastifyInstance } from 'fastify';
-import { signPolicyBundle } from '../../core/policy-bundle.js';
+import { KILL_TARGET, signPolicyBundle } from '../../core/policy-bundle.js';
 import { checkPolicy } from '../../policy/index.js';
 import type { ServerContext } from '../app.js';
 import { authenticateDevice, authenticateUser } from '../auth.js';
@@ -9,7 +9,6 @@ import type { ControlMessage } from '../control-hub.js';
 import { badRequest, notFound } from '../http-error.js';
 
 const KEEPALIVE_MS = 15_000;
-export const KILL_TARGET = /^(mcp|tool):[A-Za-z0-9_.:*-]{1,200}$/;
 
 export function controlRoutes(context: ServerContext) {
   const { store, control, org, now } = context;
