@@ -1,9 +1,9 @@
 // Who is calling: an admin or auditor (admin token or OIDC bearer token), or an enrolled device (a
 // request signed with its key). Every route names which it needs; nothing is open but health and the log.
-import { createHash, createPublicKey, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { deviceIdFor } from '../core/certificate.js';
-import { checkRequestSignature, readRequestSignature, MAX_CLOCK_SKEW_MS } from '../core/request-signature.js';
+import { checkRequestSignature, readRequestSignature, MAX_CLOCK_SKEW_MS, type RequestSignature } from '../core/request-signature.js';
 import type { Device, Role, Store } from '../store/store.js';
 import { TokenRejected, type TokenVerifier, type VerifiedIdentity } from '../identity/verify-token.js';
 import { forbidden, HttpError, unauthorized } from './http-error.js';
@@ -78,23 +78,42 @@ export async function verifyIdentity(oidc: OidcAccess, token: string, what: stri
 
 /** Checks a device-signed request: known, unrevoked device and person, fresh time, unused nonce, valid signature. */
 export async function authenticateDevice(request: FastifyRequest, store: Store, now: () => Date): Promise<Device> {
-  let signature;
-  try {
-    signature = readRequestSignature(request.headers);
-  } catch (error) {
-    throw unauthorized((error as Error).message);
-  }
+  const signature = requestSignature(request);
   const device = await store.getDevice(deviceIdFor(signature.keyId));
   if (!device || device.keyId !== signature.keyId) throw unauthorized(`no device is enrolled with key ${signature.keyId}`);
-  const parts = { method: request.method, path: request.url, body: request.rawBody ?? Buffer.alloc(0) };
-  const checked = checkRequestSignature(parts, signature, createPublicKey(device.publicKeyPem), now().getTime());
-  if (!checked.ok) throw unauthorized(checked.problem);
+  checkSignature(request, signature, createPublicKey(device.publicKeyPem), now);
   if (device.revokedAt) throw forbidden(`device ${device.id} was revoked at ${device.revokedAt}`);
   const person = await store.getPerson(device.personId);
   if (person?.revokedAt) throw forbidden(`${person.email ?? person.sub} was revoked at ${person.revokedAt}`);
+  await spendNonce(signature, store, now);
+  return device;
+}
+
+/** Checks that a request is signed by `publicKey` (a key not yet enrolled) and spends its nonce. */
+export async function authenticateKeyHolder(request: FastifyRequest, keyId: string, publicKey: KeyObject, store: Store, now: () => Date): Promise<void> {
+  const signature = requestSignature(request);
+  if (signature.keyId !== keyId) throw unauthorized(`the request is signed by another key (${signature.keyId}) than ${keyId}`);
+  checkSignature(request, signature, publicKey, now);
+  await spendNonce(signature, store, now);
+}
+
+function requestSignature(request: FastifyRequest): RequestSignature {
+  try {
+    return readRequestSignature(request.headers);
+  } catch (error) {
+    throw unauthorized(`the request must be signed with the device key: ${(error as Error).message}`);
+  }
+}
+
+function checkSignature(request: FastifyRequest, signature: RequestSignature, publicKey: KeyObject, now: () => Date): void {
+  const parts = { method: request.method, path: request.url, body: request.rawBody ?? Buffer.alloc(0) };
+  const checked = checkRequestSignature(parts, signature, publicKey, now().getTime());
+  if (!checked.ok) throw unauthorized(checked.problem);
+}
+
+async function spendNonce(signature: RequestSignature, store: Store, now: () => Date): Promise<void> {
   const expires = new Date(signature.time + 2 * MAX_CLOCK_SKEW_MS).toISOString();
   if (!(await store.useNonce(signature.keyId, signature.nonce, expires, now().toISOString()))) {
     throw unauthorized('request replayed: its nonce was already used');
   }
-  return device;
 }

@@ -67,6 +67,15 @@ describe('enrolment', () => {
     assert.equal(response.status, 401);
     assert.match(((await response.json()) as any).error.message, /signed by another key/);
   });
+  it('refuses a replayed enrolment request, so a captured one cannot fetch a fresh telemetry token', async () => {
+    const device = new SimulatedDevice();
+    const bytes = Buffer.from(JSON.stringify({ public_key_pem: device.publicKeyPem, os_user: 'dev', hostname: 'h' }));
+    const headers = { ...signRequest({ method: 'POST', path: '/v1/enroll', body: bytes }, device.signer), 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` };
+    assert.equal((await fetch(`${server.url}/v1/enroll`, { method: 'POST', headers, body: bytes })).status, 200);
+    const replay = await fetch(`${server.url}/v1/enroll`, { method: 'POST', headers, body: bytes });
+    assert.equal(replay.status, 401);
+    assert.match(((await replay.json()) as any).error.message, /replayed/);
+  });
 });
 
 describe('ingest', () => {

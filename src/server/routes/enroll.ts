@@ -5,9 +5,8 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { deviceIdFor, issueDeviceCertificate } from '../../core/certificate.js';
 import { keyIdFor } from '../../core/dsse.js';
-import { checkRequestSignature, readRequestSignature } from '../../core/request-signature.js';
 import type { ServerContext } from '../app.js';
-import { authenticateUser, newSecretToken, verifyIdentity } from '../auth.js';
+import { authenticateKeyHolder, authenticateUser, newSecretToken, verifyIdentity } from '../auth.js';
 import { badRequest, conflict, unauthorized } from '../http-error.js';
 
 export function enrollRoutes(context: ServerContext) {
@@ -38,7 +37,7 @@ export function enrollRoutes(context: ServerContext) {
         const body = request.body as { public_key_pem: string; id_token?: string; hostname?: string; os?: string; os_user?: string };
         const publicKey = parsePublicKey(body.public_key_pem);
         const keyId = keyIdFor(publicKey);
-        proveKeyPossession(request, keyId, publicKey, now());
+        await authenticateKeyHolder(request, keyId, publicKey, store, now); // proof of possession of the new key
 
         const at = now().toISOString();
         const { assurance, person } = body.id_token
@@ -101,18 +100,6 @@ function parsePublicKey(pem: string): KeyObject {
   }
   if (key.asymmetricKeyType !== 'ed25519') throw badRequest(`device keys are Ed25519, not ${key.asymmetricKeyType}`);
   return key;
-}
-
-function proveKeyPossession(request: FastifyRequest, keyId: string, publicKey: KeyObject, at: Date): void {
-  let signature;
-  try {
-    signature = readRequestSignature(request.headers);
-  } catch (error) {
-    throw unauthorized(`enrolment must be signed with the device key: ${(error as Error).message}`);
-  }
-  if (signature.keyId !== keyId) throw unauthorized('the request is signed by another key than the one being enrolled');
-  const checked = checkRequestSignature({ method: request.method, path: request.url, body: request.rawBody ?? Buffer.alloc(0) }, signature, publicKey, at.getTime());
-  if (!checked.ok) throw unauthorized(checked.problem);
 }
 
 async function oidcPerson(context: ServerContext, idToken: string) {
