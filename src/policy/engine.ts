@@ -22,7 +22,16 @@ export interface Rule {
   exception: string;
   /** A permit annotated `@answer("allow")` opts in to answering `allow`, which skips the agent's own checks. */
   answersAllow: boolean;
+  /** `@mode("monitor")`: the rule is decided and recorded but does not block. */
+  mode: RuleMode;
+  /** `@reviewers("group")` on an ask rule: the call goes to a named reviewer of that group instead of the local prompt. */
+  reviewers?: string;
+  /** `@expires("PT1H")`-style lifetime of an approval for this rule, ISO 8601 duration; the default is one hour. */
+  approvalExpiry?: string;
 }
+
+/** `enforce` blocks; `monitor` decides and records what it would have done, so a rule can be rolled out safely. */
+export type RuleMode = 'enforce' | 'monitor';
 
 export interface PolicyProblem {
   file: string;
@@ -157,6 +166,9 @@ function rulesOf(file: PolicyFile): RuleWithText[] {
       reason: annotations.reason ?? '',
       exception: annotations.exception ?? '',
       answersAllow: effect === 'permit' && annotations.answer === 'allow',
+      mode: annotations.mode === 'monitor' ? 'monitor' : 'enforce',
+      ...(annotations.reviewers ? { reviewers: annotations.reviewers } : {}),
+      ...(annotations.expires ? { approvalExpiry: annotations.expires } : {}),
       text,
       reads: json.type === 'success' ? attributeNames(json.json) : [],
       actions: scope.op === '==' ? [scope.entity!.id] : scope.op === 'in' ? (scope.entities ?? [scope.entity!]).map((entity) => entity.id) : undefined,
