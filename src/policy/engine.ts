@@ -74,7 +74,10 @@ export interface PreparedPolicy {
   rules: Map<string, Rule>;
   /** Every attribute name some rule reads: requests carry only these, since marshalling dominates a request's cost. */
   attributes: ReadonlySet<string>;
-  authorize(request: AuthorizationRequest): AuthorizationResult;
+  /** With `enforcedOnly`, rules in monitor mode are left out: the answer the call really gets. */
+  authorize(request: AuthorizationRequest, options?: { enforcedOnly?: boolean }): AuthorizationResult;
+  /** Actions some monitor-mode rule applies to: only for these does a second, enforced-only answer differ. */
+  monitoredActions: ReadonlySet<string>;
 }
 
 /** Parses and validates policy files against the schema; returns every problem with file:line:column. */
@@ -108,22 +111,33 @@ export function preparePolicy(files: PolicyFile[]): PreparedPolicy {
   // Cedar evaluates every policy of a set for every request, so each action gets a set of only the
   // policies whose scope can match it: the same answers, at a fraction of the cost.
   const textsByAction = new Map<string, Record<string, string>>(ACTIONS.map((action) => [action, {}]));
+  const enforcedTextsByAction = new Map<string, Record<string, string>>(ACTIONS.map((action) => [action, {}]));
+  const monitoredActions = new Set<string>();
   for (const file of files) {
     for (const { text, actions, reads, ...rule } of rulesOf(file)) {
       rules.set(rule.id, rule);
       reads.forEach((name) => attributes.add(name));
-      for (const action of actions ?? ACTIONS) textsByAction.get(action)![rule.id] = text;
+      for (const action of actions ?? ACTIONS) {
+        textsByAction.get(action)![rule.id] = text;
+        if (rule.mode === 'monitor') monitoredActions.add(action);
+        else enforcedTextsByAction.get(action)![rule.id] = text;
+      }
     }
+  }
+  for (const action of monitoredActions) {
+    expectSuccess(cedar.preparsePolicySet(`writ-${hash}-${action}-enforced`, { staticPolicies: enforcedTextsByAction.get(action)! }), `enforced policy set for ${action}`);
   }
   for (const [action, texts] of textsByAction) expectSuccess(cedar.preparsePolicySet(`writ-${hash}-${action}`, { staticPolicies: texts }), `policy set for ${action}`);
   return {
     hash,
     rules,
     attributes,
-    authorize(request) {
+    monitoredActions,
+    authorize(request, options) {
+      const enforced = options?.enforcedOnly && monitoredActions.has(request.action.id) ? '-enforced' : '';
       const answer = cedar.statefulIsAuthorized({
         ...request,
-        preparsedPolicySetId: `writ-${hash}-${request.action.id}`,
+        preparsedPolicySetId: `writ-${hash}-${request.action.id}${enforced}`,
         // Requests are not re-validated against the schema on the hot path (it costs ~20% here):
         // policies were validated when loaded, and the request builder is tested against the schema.
         validateRequest: false,
