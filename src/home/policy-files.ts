@@ -2,24 +2,24 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PolicyFile } from '../policy/index.js';
+import { SETTINGS_FILE, type PolicyFile } from '../policy/index.js';
 
 /** The standard policy, shipped beside src/ and dist/. */
 export const STANDARD_POLICY_DIR = fileURLToPath(new URL('../../policy/standard', import.meta.url));
 
 export class PolicyDirError extends Error {}
 
-/** Reads every `*.cedar` file of a directory, sorted by name. */
+/** Reads every `*.cedar` file of a directory, sorted by name, and its settings.json when there is one. */
 export function readPolicyDir(dir: string): PolicyFile[] {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new PolicyDirError(`${dir} is not a directory`);
-    names = readdirSync(dir).filter((name) => name.endsWith('.cedar')).sort();
+    names = readdirSync(dir).filter((name) => name.endsWith('.cedar') || name === SETTINGS_FILE).sort();
   } catch (error) {
     if (error instanceof PolicyDirError) throw error;
     throw new PolicyDirError(`cannot read policy directory ${dir}: ${(error as Error).message}`);
   }
-  if (names.length === 0) throw new PolicyDirError(`no .cedar files in ${dir}`);
+  if (!names.some((name) => name.endsWith('.cedar'))) throw new PolicyDirError(`no .cedar files in ${dir}`);
   return names.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
 }
 

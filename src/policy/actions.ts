@@ -66,6 +66,8 @@ export interface CallEnvironment {
   gitRemotes: Record<string, string>;
   /** The current git branch, when known. */
   gitBranch?: string;
+  /** The project's origin remote as host/path (`github.com/acme/app`), when known. */
+  repository?: string;
   /** Expands a glob against the file system; returns [] when nothing matches or the pattern is not understood. */
   expandGlob?(pattern: string): string[];
   /** Follows symlinks of an existing path; returns undefined when the path does not exist. */

@@ -1,6 +1,6 @@
 // A tool call → its actions → one Cedar request each → one decision: deny beats ask beats allow.
 import type { Action, CallEnvironment } from './actions.js';
-import type { AuthorizationRequest, EntityJson, PreparedPolicy, Rule } from './engine.js';
+import type { AuthorizationRequest, AuthorizationResult, EntityJson, PreparedPolicy, Rule } from './engine.js';
 import { MalformedCall, normaliseToolCall, type ToolCall } from './normalise.js';
 import { baseName, homeRelative, isUnder } from './paths.js';
 import type { ShellParser } from './shell/parse.js';
@@ -11,6 +11,29 @@ export interface Principal {
   user: string;
   assurance: string;
   groups: string[];
+  /** Only when an IdP verified it. */
+  email?: string;
+}
+
+/** What a session has done so far (see session.ts); every flag false for a fresh session. */
+export interface Touched {
+  secrets: boolean;
+  untrusted: boolean;
+  private_data: boolean;
+  production: boolean;
+}
+
+export const UNTOUCHED: Touched = { secrets: false, untrusted: false, private_data: false, production: false };
+
+/** The device's posture as last collected; absent fields are unknown, and rules must test them with `has`. */
+export interface Posture {
+  os?: string;
+  os_version?: string;
+  disk_encrypted?: boolean;
+  firewall?: boolean;
+  endpoint_protection?: boolean;
+  screen_lock?: boolean;
+  age_seconds?: number;
 }
 
 export interface CallContext {
@@ -20,12 +43,18 @@ export interface CallContext {
   permissionMode: string;
   /** Writ's own state directory: writes into it are tampering. */
   writHome: string;
+  /** What the session already did; a fresh session when absent. */
+  touched?: Touched;
+  /** The device's posture; unknown when absent. */
+  posture?: Posture;
 }
 
 export interface ActionVerdict {
   action: Action;
   decision: DecisionKind;
   rules: string[];
+  /** Rules in monitor mode that matched: what they would have done is recorded, not enforced. */
+  monitored?: string[];
 }
 
 export interface Decision {
@@ -38,6 +67,8 @@ export interface Decision {
   actions: Action[];
   verdicts: ActionVerdict[];
   policyHash: string;
+  /** Monitor-mode rules that would have denied or asked: the rollout's evidence. */
+  monitored?: string[];
 }
 
 const RANK: Record<DecisionKind, number> = { allow: 0, ask: 1, deny: 2 };
@@ -55,6 +86,7 @@ export function decide(policy: PreparedPolicy, parser: ShellParser, principal: P
   const decision = worst?.decision ?? 'allow';
   const rules = decision === 'allow' ? [...new Set(verdicts.flatMap((verdict) => verdict.rules))] : [...new Set(verdicts.filter((verdict) => verdict.decision === decision).flatMap((verdict) => verdict.rules))];
   const explicitAllow = decision === 'allow' && verdicts.length > 0 && verdicts.every((verdict) => verdict.rules.some((id) => policy.rules.get(id)?.answersAllow));
+  const monitored = [...new Set(verdicts.flatMap((verdict) => verdict.monitored ?? []))];
   return {
     decision,
     explicitAllow,
@@ -63,11 +95,21 @@ export function decide(policy: PreparedPolicy, parser: ShellParser, principal: P
     actions,
     verdicts,
     policyHash: policy.hash,
+    ...(monitored.length > 0 && { monitored }),
   };
 }
 
 function judge(policy: PreparedPolicy, principal: Principal, action: Action, tool: string, env: CallEnvironment, context: CallContext): ActionVerdict {
-  const result = policy.authorize(toRequest(principal, action, tool, env, context, policy.attributes));
+  const request = toRequest(principal, action, tool, env, context, policy.attributes);
+  const verdict = verdictOf(policy, action, policy.authorize(request));
+  if (verdict.decision === 'allow' || !policy.monitoredActions.has(request.action.id)) return verdict;
+  const monitored = verdict.rules.filter((id) => policy.rules.get(id)?.mode === 'monitor');
+  if (monitored.length === 0) return verdict;
+  // A monitored rule matched: the call gets the answer of the enforced rules alone.
+  return { ...verdictOf(policy, action, policy.authorize(request, { enforcedOnly: true })), monitored };
+}
+
+function verdictOf(policy: PreparedPolicy, action: Action, result: AuthorizationResult): ActionVerdict {
   if (result.errors.length > 0) return { action, decision: 'deny', rules: ['writ.policy-error'] };
   if (result.allowed) return { action, decision: 'allow', rules: result.rules };
   const denying = result.rules.filter((id) => policy.rules.get(id)?.effect !== 'ask');
@@ -79,7 +121,7 @@ function judge(policy: PreparedPolicy, principal: Principal, action: Action, too
 export function toRequest(principal: Principal, action: Action, tool: string, env: CallEnvironment, context: CallContext, used?: ReadonlySet<string>): AuthorizationRequest {
   const only = (attrs: Record<string, unknown>) => (used ? Object.fromEntries(Object.entries(attrs).filter(([name]) => used.has(name))) : attrs);
   const user = { type: 'Writ::User', id: principal.user };
-  const userEntity = { uid: user, attrs: only({ assurance: principal.assurance }), parents: principal.groups.map((group) => ({ type: 'Writ::Group', id: group })) };
+  const userEntity = { uid: user, attrs: only({ assurance: principal.assurance, ...(principal.email && { email: principal.email }) }), parents: principal.groups.map((group) => ({ type: 'Writ::Group', id: group })) };
   const entities: EntityJson[] = Object.keys(userEntity.attrs).length > 0 || userEntity.parents.length > 0 ? [userEntity] : [];
   const callContext = only({
     tool,
@@ -90,6 +132,10 @@ export function toRequest(principal: Principal, action: Action, tool: string, en
     permission_mode: context.permissionMode,
     cwd: env.cwd,
     project_dir: env.projectDir,
+    repository: env.repository ?? '',
+    branch: env.gitBranch ?? '',
+    touched: context.touched ?? UNTOUCHED,
+    device: context.posture ?? {},
   });
   const request = (actionId: string, resource: EntityJson): AuthorizationRequest => {
     entities.push({ ...resource, attrs: only(resource.attrs) });

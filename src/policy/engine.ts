@@ -3,6 +3,7 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { createHash } from 'node:crypto';
 import { SCHEMA } from './schema.js';
+import { isCedarFile, SETTINGS_FILE, settingsOf, type PolicySettings } from './settings.js';
 
 import type { PolicyFile } from '../core/policy-bundle.js';
 
@@ -75,14 +76,20 @@ export interface PreparedPolicy {
   /** Every attribute name some rule reads: requests carry only these, since marshalling dominates a request's cost. */
   attributes: ReadonlySet<string>;
   /** With `enforcedOnly`, rules in monitor mode are left out: the answer the call really gets. */
+  /** The policy's settings.json, or the defaults. */
+  settings: PolicySettings;
   authorize(request: AuthorizationRequest, options?: { enforcedOnly?: boolean }): AuthorizationResult;
   /** Actions some monitor-mode rule applies to: only for these does a second, enforced-only answer differ. */
   monitoredActions: ReadonlySet<string>;
 }
 
 /** Parses and validates policy files against the schema; returns every problem with file:line:column. */
-export function checkPolicy(files: PolicyFile[]): PolicyProblem[] {
-  const problems: PolicyProblem[] = [];
+export function checkPolicy(allFiles: PolicyFile[]): PolicyProblem[] {
+  const problems: PolicyProblem[] = settingsOf(allFiles).problems.map((problem) => ({ file: SETTINGS_FILE, line: problem.line, column: 1, message: problem.message }));
+  const files = allFiles.filter(isCedarFile);
+  for (const file of allFiles.filter((candidate) => !isCedarFile(candidate) && candidate.name !== SETTINGS_FILE)) {
+    problems.push({ file: file.name, line: 1, column: 1, message: `a policy holds .cedar files and ${SETTINGS_FILE} only` });
+  }
   for (const file of files) {
     const parsed = cedar.checkParsePolicySet({ staticPolicies: file.text });
     if (parsed.type === 'failure') {
@@ -113,7 +120,7 @@ export function preparePolicy(files: PolicyFile[]): PreparedPolicy {
   const textsByAction = new Map<string, Record<string, string>>(ACTIONS.map((action) => [action, {}]));
   const enforcedTextsByAction = new Map<string, Record<string, string>>(ACTIONS.map((action) => [action, {}]));
   const monitoredActions = new Set<string>();
-  for (const file of files) {
+  for (const file of files.filter(isCedarFile)) {
     for (const { text, actions, reads, ...rule } of rulesOf(file)) {
       rules.set(rule.id, rule);
       reads.forEach((name) => attributes.add(name));
@@ -133,6 +140,7 @@ export function preparePolicy(files: PolicyFile[]): PreparedPolicy {
     rules,
     attributes,
     monitoredActions,
+    settings: settingsOf(files).settings,
     authorize(request, options) {
       const enforced = options?.enforcedOnly && monitoredActions.has(request.action.id) ? '-enforced' : '';
       const answer = cedar.statefulIsAuthorized({

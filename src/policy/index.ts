@@ -1,7 +1,8 @@
 // The policy core's public surface.
 export type { Action, CallEnvironment } from './actions.js';
 export { checkPolicy, preparePolicy, policyHash, PolicyError, type PolicyFile, type PolicyProblem, type PreparedPolicy, type Rule } from './engine.js';
-export { decide, describeAction, type CallContext, type Decision, type DecisionKind, type Principal } from './decide.js';
+export { decide, describeAction, UNTOUCHED, type CallContext, type Decision, type DecisionKind, type Posture, type Principal, type Touched } from './decide.js';
 export { MalformedCall, normaliseToolCall, type ToolCall } from './normalise.js';
 export { loadShellParser, type ShellParser } from './shell/parse.js';
 export { CASE_ENVIRONMENT, parseCaseFile, runCases, type CaseResult, type PolicyCase, type PolicyCaseFile } from './test-cases.js';
+export { DEFAULT_SETTINGS, globMatches, parsePolicySettings, SETTINGS_FILE, type PolicySettings } from './settings.js';

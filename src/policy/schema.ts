@@ -5,7 +5,10 @@ export const NAMESPACE = 'Writ';
 
 export const SCHEMA = `namespace Writ {
   entity Group;
-  entity User in [Group] { assurance: String };
+  entity User in [Group] {
+    assurance: String,     // "oidc" when an IdP verified the person, "local-os-user" otherwise
+    email?: String         // only when the IdP verified it
+  };
 
   entity File {
     path: String,          // absolute; "*" stands for parts only known at run time
@@ -39,6 +42,24 @@ export const SCHEMA = `namespace Writ {
   entity Query { text: String };
   entity Task { subagent: String };
 
+  // What the session has already done; see src/policy/session.ts for what sets each flag.
+  type Touched = {
+    secrets: Bool,          // read something a rule annotated @touches("secrets") covers
+    untrusted: Bool,        // took in content from outside: a network fetch, an MCP server not marked internal, an untrusted repository
+    private_data: Bool,     // read the project's files or secrets
+    production: Bool        // reached a host or ran a command the settings name as production
+  };
+  // The device's health as the posture collector last saw it; an attribute is absent when unknown.
+  type Posture = {
+    os?: String,            // "linux", "darwin", "windows"
+    os_version?: String,
+    disk_encrypted?: Bool,
+    firewall?: Bool,
+    endpoint_protection?: Bool,
+    screen_lock?: Bool,
+    age_seconds?: Long      // how long ago it was collected
+  };
+
   type Call = {
     tool: String,           // the agent's tool: Bash, Read, mcp__github__create_issue, …
     via: String,            // how the action was reached: "sudo → cat"
@@ -47,7 +68,11 @@ export const SCHEMA = `namespace Writ {
     session: String,
     permission_mode: String,
     cwd: String,
-    project_dir: String
+    project_dir: String,
+    repository: String,     // the project's origin as host/path ("github.com/acme/app"), "" when unknown
+    branch: String,         // "" when unknown
+    touched: Touched,
+    device: Posture
   };
 
   action read, write, delete appliesTo { principal: [User], resource: [File], context: Call };

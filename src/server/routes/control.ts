@@ -74,7 +74,7 @@ export function controlRoutes(context: ServerContext) {
                   type: 'object',
                   required: ['name', 'text'],
                   additionalProperties: false,
-                  properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,100}\\.cedar$' }, text: { type: 'string', maxLength: 1_000_000 } },
+                  properties: { name: { type: 'string', pattern: '^([A-Za-z0-9._-]{1,100}\\.cedar|settings\\.json)$' }, text: { type: 'string', maxLength: 1_000_000 } },
                 },
               },
               comment: { type: 'string', maxLength: 2000 },

@@ -1,0 +1,108 @@
+// The policy's settings file (settings.json beside the .cedar files): facts about the organisation that
+// rules and the session tracker need but Cedar cannot hold, such as which repositories and MCP servers are
+// trusted. Shipped and signed with the policy, so a device cannot loosen them on its own.
+import type { PolicyFile } from '../core/policy-bundle.js';
+
+export const SETTINGS_FILE = 'settings.json';
+
+export interface McpServerSettings {
+  /** `internal`: its results are the organisation's own data; anything else counts as untrusted content. */
+  trust: 'internal' | 'external';
+}
+
+export interface PolicySettings {
+  /**
+   * Repositories (host/path globs, `github.com/acme/*`) whose files are trusted content. When absent, the
+   * project's own repository is trusted; when given, files of any other repository are untrusted.
+   */
+  trusted_repositories?: string[];
+  /** MCP servers by name. A server not listed here is external. */
+  mcp_servers: Record<string, McpServerSettings>;
+  /** Reaching one of these hosts (globs) or running one of these command lines (globs) touches production. */
+  production: { hosts: string[]; commands: string[] };
+}
+
+export const DEFAULT_SETTINGS: PolicySettings = { mcp_servers: {}, production: { hosts: [], commands: [] } };
+
+export interface SettingsProblem {
+  line: number;
+  message: string;
+}
+
+/** Parses settings.json strictly: an unknown key is an error, since a typo would otherwise loosen nothing and tighten nothing, silently. */
+export function parsePolicySettings(text: string): { settings: PolicySettings; problems: SettingsProblem[] } {
+  const problems: SettingsProblem[] = [];
+  const fail = (message: string) => problems.push({ line: 1, message });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { settings: DEFAULT_SETTINGS, problems: [{ line: 1, message: `${SETTINGS_FILE} is not JSON: ${(error as Error).message}` }] };
+  }
+  if (!isObject(raw)) return { settings: DEFAULT_SETTINGS, problems: [{ line: 1, message: `${SETTINGS_FILE} must hold a JSON object` }] };
+  const settings: PolicySettings = { mcp_servers: {}, production: { hosts: [], commands: [] } };
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === '$comment') continue;
+    if (key === 'trusted_repositories') settings.trusted_repositories = stringList(value, key, fail);
+    else if (key === 'mcp_servers') settings.mcp_servers = mcpServers(value, fail);
+    else if (key === 'production') settings.production = production(value, fail);
+    else fail(`unknown setting "${key}" (known: trusted_repositories, mcp_servers, production)`);
+  }
+  return { settings, problems };
+}
+
+/** The settings among a policy's files, or the defaults when it has none. */
+export function settingsOf(files: PolicyFile[]): { settings: PolicySettings; problems: SettingsProblem[] } {
+  const file = files.find((candidate) => candidate.name === SETTINGS_FILE);
+  return file ? parsePolicySettings(file.text) : { settings: DEFAULT_SETTINGS, problems: [] };
+}
+
+export function isCedarFile(file: PolicyFile): boolean {
+  return file.name.endsWith('.cedar');
+}
+
+/** `*` matches any run of characters, including `/` and `.`. */
+export function globMatches(pattern: string, text: string): boolean {
+  const expression = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(`^${expression}$`, 'i').test(text);
+}
+
+function mcpServers(value: unknown, fail: (message: string) => void): Record<string, McpServerSettings> {
+  if (!isObject(value)) {
+    fail('mcp_servers must be an object of server name → { "trust": "internal" | "external" }');
+    return {};
+  }
+  const servers: Record<string, McpServerSettings> = {};
+  for (const [name, entry] of Object.entries(value)) {
+    if (!isObject(entry) || (entry.trust !== 'internal' && entry.trust !== 'external')) {
+      fail(`mcp_servers.${name} needs "trust": "internal" or "external"`);
+      continue;
+    }
+    const unknown = Object.keys(entry).filter((key) => key !== 'trust');
+    if (unknown.length > 0) fail(`mcp_servers.${name} has unknown keys: ${unknown.join(', ')}`);
+    servers[name] = { trust: entry.trust };
+  }
+  return servers;
+}
+
+function production(value: unknown, fail: (message: string) => void): PolicySettings['production'] {
+  if (!isObject(value)) {
+    fail('production must be an object with "hosts" and "commands" lists');
+    return { hosts: [], commands: [] };
+  }
+  const unknown = Object.keys(value).filter((key) => key !== 'hosts' && key !== 'commands');
+  if (unknown.length > 0) fail(`production has unknown keys: ${unknown.join(', ')}`);
+  return { hosts: stringList(value.hosts ?? [], 'production.hosts', fail), commands: stringList(value.commands ?? [], 'production.commands', fail) };
+}
+
+function stringList(value: unknown, name: string, fail: (message: string) => void): string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item === '')) {
+    fail(`${name} must be a list of non-empty strings`);
+    return [];
+  }
+  return value as string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
