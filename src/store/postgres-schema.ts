@@ -1,3 +1,5 @@
+import { approvalsMigration } from './approval-sql.js';
+
 // The PostgreSQL schema as numbered, forward-only migrations (index + 1 = version). Column names match
 // sqlite-schema.ts, so src/store/rows.ts maps the rows of both. Indexes and sizes are BIGINT (parsed to Number:
 // a log stays far below 2^53 leaves); times are kept as the RFC 3339 text received, with *_ms for range filters.
@@ -105,4 +107,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX telemetry_session ON telemetry (session_id, id);
   CREATE INDEX telemetry_tool_use ON telemetry (tool_use_id, id);
   `,
+  approvalsMigration('BIGINT'),
 ];

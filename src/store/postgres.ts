@@ -7,6 +7,19 @@ import type { NodeId } from '../ledger/merkle.js';
 import { ingestInTransaction, readNodes, type Queryable } from './postgres-ingest.js';
 import { MIGRATION_LOCK_ID, POSTGRES_MIGRATIONS } from './postgres-schema.js';
 import {
+  APPROVAL_LOCK_ID,
+  DECIDE_APPROVAL,
+  decideParams,
+  FIND_LIVE_APPROVAL,
+  findLiveParams,
+  GET_APPROVAL,
+  INSERT_APPROVAL,
+  insertParams,
+  listApprovalsQuery,
+  numbered,
+  toApproval,
+} from './approval-sql.js';
+import {
   toAdminToken,
   toAgent,
   toCheckpoint,
@@ -24,6 +37,10 @@ import {
   StoreError,
   type AdminToken,
   type AgentSummary,
+  type Approval,
+  type ApprovalFilter,
+  type ApprovalRequest,
+  type ApprovalVerdict,
   type Checkpoint,
   type Device,
   type EventFilter,
@@ -365,6 +382,32 @@ class PostgresStore implements Store {
       [keyId, nonce, expiresMs],
     );
     return inserted > 0;
+  }
+
+  async requestApproval(approval: ApprovalRequest, now: string): Promise<{ approval: Approval; created: boolean }> {
+    return this.#transaction(async (client) => {
+      // Serialises requests for approvals, so two at once for one call cannot both insert.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [APPROVAL_LOCK_ID]);
+      const live = (await client.query(numbered(FIND_LIVE_APPROVAL), findLiveParams(approval.deviceId, approval.digest, now))).rows[0] as Row | undefined;
+      if (live !== undefined) return { approval: toApproval(live), created: false };
+      await client.query(numbered(INSERT_APPROVAL), insertParams(approval));
+      return { approval: toApproval((await client.query(numbered(GET_APPROVAL), [approval.id])).rows[0] as Row), created: true };
+    });
+  }
+
+  async getApproval(id: string): Promise<Approval | undefined> {
+    const row = await this.#one(numbered(GET_APPROVAL), [id]);
+    return row && toApproval(row);
+  }
+
+  async listApprovals(filter: ApprovalFilter): Promise<Approval[]> {
+    const { sql, params } = listApprovalsQuery(filter);
+    return (await this.#query(numbered(sql), params)).map(toApproval);
+  }
+
+  async decideApproval(id: string, verdict: ApprovalVerdict): Promise<Approval | undefined> {
+    const row = await this.#one(numbered(DECIDE_APPROVAL), decideParams(id, verdict));
+    return row && toApproval(row);
   }
 
   async addTelemetry(records: TelemetryRecord[]): Promise<void> {

@@ -1,3 +1,5 @@
+import { approvalsMigration } from './approval-sql.js';
+
 // The SQLite schema as numbered, forward-only migrations (index + 1 = version). Column names match
 // postgres-schema.ts, so src/store/rows.ts maps the rows of both.
 
@@ -93,4 +95,5 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX telemetry_session ON telemetry (session_id, id);
   CREATE INDEX telemetry_tool_use ON telemetry (tool_use_id, id);
   `,
+  approvalsMigration('INTEGER'),
 ];

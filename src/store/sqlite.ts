@@ -20,6 +20,17 @@ import {
   type Row,
 } from './rows.js';
 import { clampLimit, containsPattern, eventQuery, parseTimeMs } from './sql-filters.js';
+import {
+  DECIDE_APPROVAL,
+  decideParams,
+  FIND_LIVE_APPROVAL,
+  findLiveParams,
+  GET_APPROVAL,
+  INSERT_APPROVAL,
+  insertParams,
+  listApprovalsQuery,
+  toApproval,
+} from './approval-sql.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import {
   AGENT_COLUMNS,
@@ -36,6 +47,10 @@ import {
 import {
   StoreError,
   type AdminToken,
+  type Approval,
+  type ApprovalFilter,
+  type ApprovalRequest,
+  type ApprovalVerdict,
   type AgentSummary,
   type Checkpoint,
   type Device,
@@ -441,6 +456,32 @@ class SqliteStore implements Store {
         return result.changes > 0;
       })
       .immediate();
+  }
+
+  async requestApproval(approval: ApprovalRequest, now: string): Promise<{ approval: Approval; created: boolean }> {
+    return this.#db
+      .transaction(() => {
+        const live = this.#get(FIND_LIVE_APPROVAL, ...findLiveParams(approval.deviceId, approval.digest, now));
+        if (live !== undefined) return { approval: toApproval(live), created: false };
+        this.#run(INSERT_APPROVAL, ...insertParams(approval));
+        return { approval: toApproval(this.#get(GET_APPROVAL, approval.id)!), created: true };
+      })
+      .immediate();
+  }
+
+  async getApproval(id: string): Promise<Approval | undefined> {
+    const row = this.#get(GET_APPROVAL, id);
+    return row && toApproval(row);
+  }
+
+  async listApprovals(filter: ApprovalFilter): Promise<Approval[]> {
+    const { sql, params } = listApprovalsQuery(filter);
+    return this.#all(sql, ...params).map(toApproval);
+  }
+
+  async decideApproval(id: string, verdict: ApprovalVerdict): Promise<Approval | undefined> {
+    const row = this.#get(DECIDE_APPROVAL, ...decideParams(id, verdict));
+    return row && toApproval(row);
   }
 
   async addTelemetry(records: TelemetryRecord[]): Promise<void> {

@@ -177,6 +177,47 @@ export interface AgentSummary {
   events: number;
 }
 
+export type ApprovalStatus = 'pending' | 'approved' | 'denied';
+
+/** A tool call waiting for (or decided by) a named reviewer; see docs/protocol.md, "Approvals". */
+export interface Approval {
+  id: string; // 'apr_…'
+  deviceId: string;
+  personId: string;
+  digest: string; // 'sha256:…' of the exact call (src/core/approval.ts)
+  sessionId?: string;
+  tool: string;
+  summary: Record<string, unknown>; // the journal's redacted summary of the call: never raw secrets
+  rules: string[];
+  reviewers: string; // the reviewer group named by the rule
+  reason: string;
+  status: ApprovalStatus;
+  createdAt: string;
+  expiresAt: string; // RFC 3339; nothing covers the call after it
+  decidedAt?: string;
+  decidedBy?: string;
+  comment?: string;
+  decision?: string; // DSSE envelope JSON of the org-signed decision
+}
+
+/** What a device asks for; the store adds the status (pending) and, later, the decision. */
+export type ApprovalRequest = Omit<Approval, 'status' | 'decidedAt' | 'decidedBy' | 'comment' | 'decision'>;
+
+/** A reviewer's decision as stored: `decision` is the org-signed envelope. */
+export interface ApprovalVerdict {
+  status: 'approved' | 'denied';
+  decidedAt: string;
+  decidedBy: string;
+  comment?: string;
+  decision: string;
+}
+
+export interface ApprovalFilter {
+  status?: ApprovalStatus;
+  deviceId?: string;
+  limit?: number; // default 100, at most 10,000
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -262,6 +303,20 @@ export interface Store {
 
   /** Records a signed request's nonce; false if it was seen before (a replay). Expired nonces are purged. */
   useNonce(keyId: string, nonce: string, expiresAt: string, now: string): Promise<boolean>;
+
+  /**
+   * Returns the approval of this device for `digest` that has not expired at `now` (the newest, whatever its status),
+   * or stores `approval` and returns it. Atomic: two requests for one call at once get the same approval.
+   */
+  requestApproval(approval: ApprovalRequest, now: string): Promise<{ approval: Approval; created: boolean }>;
+  getApproval(id: string): Promise<Approval | undefined>;
+  /** Newest first. */
+  listApprovals(filter: ApprovalFilter): Promise<Approval[]>;
+  /**
+   * Decides a pending approval that has not expired at `decision.decidedAt`; undefined (and nothing changed) when it
+   * is unknown, already decided or expired. The caller reads it again to say which.
+   */
+  decideApproval(id: string, verdict: ApprovalVerdict): Promise<Approval | undefined>;
 
   addTelemetry(records: TelemetryRecord[]): Promise<void>;
   /** Records in arrival order (limit: default 100, at most 10,000). */

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { borderNodeIds, leafHash, nodeKey, rootFromBorder } from '../../src/ledger/merkle.js';
 import { StoreError, type Device, type IngestEvent, type Store, type StoredEvent } from '../../src/store/store.js';
+import { runApprovalSuite } from './approval-suite.js';
 
 export interface StoreFactory {
   /** A fresh, empty store, already migrated. */
@@ -137,6 +138,7 @@ export function runStoreSuite(name: string, factory: StoreFactory): void {
       await store.close();
     }
   };
+  runApprovalSuite(name, () => factory.open());
   const enrolled = async (store: Store, ...ids: string[]): Promise<void> => {
     for (const id of ids) await store.enrollDevice(deviceRecord(id));
   };
