@@ -16,6 +16,7 @@ import { callEnvironment } from './call-environment.js';
 import { ControlClient, readPersistedControl, writeEnvelopeFile, type ControlStatus, type ControlUpdate } from './control-client.js';
 import { orgPublicKey, readEnrollment, type Enrollment } from './enrollment.js';
 import { daemonAnswers } from './health.js';
+import { ApprovalGate } from './approvals.js';
 import { HookService, type HookMode, type HookRequest } from './hook-service.js';
 import { Journal } from './journal.js';
 import { loadOrCreateDeviceKey } from './keys.js';
@@ -96,7 +97,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   detectClaudeVersion().then((version) => (agentVersion = version));
 
   const now = () => new Date();
+  let approvals: ApprovalGate | undefined;
   const service = new HookService({
+    approvals: () => approvals,
     journal,
     policy: () => policy,
     parser,
@@ -197,6 +200,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const client = new ServerClient(serverUrl, key);
     uploader = new Uploader({ journal, client, origin: enrollment.org.origin, verifierKey: enrollment.org.verifier_key, record, log, now, ...options.upload });
     control = new ControlClient({ client, orgKey: orgPublicKey(enrollment), version: controlVersion, onControl: applyControl, log, ...options.control });
+    const actor = { os_user: principal.user, assurance: principal.assurance };
+    approvals = new ApprovalGate({ client, orgKey: orgPublicKey(enrollment), deviceId: key.deviceId, journal, actor, notify: () => uploader?.notify(), now });
   }
 
   const ingestSpool = () => {
@@ -219,9 +224,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const requestMode: HookMode = req.headers['x-writ-mode'] === 'record' ? 'record' : 'enforce';
       if (error) return requestMode === 'enforce' ? reply(res, 200, denyOutput(`Writ denied this call: ${error.message}.`), 'application/json') : reply(res, 413, error.message);
       const projectDir = typeof req.headers['x-writ-project-dir'] === 'string' ? req.headers['x-writ-project-dir'] : undefined;
-      const answer = service.handle({ body: body!, mode: requestMode, projectDir: projectDir || undefined });
-      reply(res, answer.status, answer.body, answer.body.startsWith('{') ? 'application/json' : 'text/plain');
-      uploader?.notify();
+      void Promise.resolve(service.handle({ body: body!, mode: requestMode, projectDir: projectDir || undefined })).then((answer) => {
+        reply(res, answer.status, answer.body, answer.body.startsWith('{') ? 'application/json' : 'text/plain');
+        uploader?.notify();
+      });
     });
   };
 

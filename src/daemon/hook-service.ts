@@ -14,6 +14,7 @@ import {
   type HookPayload,
 } from '../agents/claude-code/hook-contract.js';
 import { decide, type Action, type CallEnvironment, type Decision, type PreparedPolicy, type Principal, type ShellParser } from '../policy/index.js';
+import type { ApprovalGate } from './approvals.js';
 import type { Journal } from './journal.js';
 import { KILL_SWITCH_RULE, killReason, matchKill } from './kill-switch.js';
 
@@ -51,6 +52,8 @@ export interface DecisionDeps {
 export interface HookServiceDeps extends DecisionDeps {
   journal: Journal;
   now(): Date;
+  /** Sends asks whose rule names `@reviewers` to the server; undefined while the device is not enrolled. */
+  approvals?(): ApprovalGate | undefined;
 }
 
 export interface HookDecision {
@@ -95,7 +98,8 @@ function denial(rule: string, reason: string, policyHash: string): Decision {
 export class HookService {
   constructor(private readonly deps: HookServiceDeps) {}
 
-  handle(request: HookRequest): HookAnswer {
+  /** Answers at once, except a PreToolUse that waits for a reviewer's approval (src/daemon/approvals.ts). */
+  handle(request: HookRequest): HookAnswer | Promise<HookAnswer> {
     let payload: HookPayload;
     try {
       payload = parsePayload(request.body);
@@ -127,8 +131,15 @@ export class HookService {
     });
   }
 
-  private enforce(payload: HookPayload, request: HookRequest): HookAnswer {
-    const { decision, output } = decidePreToolUse(payload, this.deps, request.projectDir);
+  private enforce(payload: HookPayload, request: HookRequest): HookAnswer | Promise<HookAnswer> {
+    const decided = decidePreToolUse(payload, this.deps, request.projectDir);
+    const gate = this.deps.approvals?.();
+    const rule = gate?.reviewRule(decided.decision, this.deps.policy());
+    if (!gate || !rule) return this.answer(payload, request, decided);
+    return gate.settle(payload, decided.decision, rule).then((decision) => this.answer(payload, request, { decision, output: preToolUseOutput(decision) }));
+  }
+
+  private answer(payload: HookPayload, request: HookRequest, { decision, output }: HookDecision): HookAnswer {
     const answer = decision.decision === 'allow' ? (decision.explicitAllow ? 'allow' : 'silent') : decision.decision;
     try {
       const bundle = this.deps.bundle?.();

@@ -9,6 +9,7 @@ import { HttpError } from './http-error.js';
 import { LogService } from './log-service.js';
 import type { Org } from './org.js';
 import { adminRoutes } from './routes/admin.js';
+import { approvalRoutes, type ApprovalOptions } from './routes/approvals.js';
 import { controlRoutes } from './routes/control.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { exportRoutes } from './routes/export.js';
@@ -33,6 +34,8 @@ export interface ServerOptions {
   /** How often this replica looks for policy and kill-switch changes made through other replicas. */
   controlPollMs?: number;
   logger?: boolean;
+  /** Where new approvals are announced and the URL their links use. */
+  approvals?: ApprovalOptions;
 }
 
 export interface ServerContext {
@@ -117,5 +120,6 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
   await app.register(adminRoutes(context));
   await app.register(otlpRoutes(context));
   await app.register(exportRoutes(context));
+  await app.register(approvalRoutes(context, options.approvals));
   return { app, context };
 }

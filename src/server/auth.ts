@@ -19,7 +19,8 @@ export interface OidcAccess {
   auditorGroups: string[];
 }
 
-const TOKEN_PREFIX = 'writ_';
+/** Writ's own admin, auditor and enroller tokens start with this; any other bearer token is taken as an OIDC ID token. */
+export const TOKEN_PREFIX = 'writ_';
 
 /** A new secret token and the hash the store keeps of it (the secret itself is shown once, never stored). */
 export function newSecretToken(): { secret: string; hash: string } {

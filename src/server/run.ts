@@ -22,6 +22,10 @@ export interface StartServerOptions {
   oidc?: { issuer: string; audience: string; adminGroups: string[]; auditorGroups: string[]; groupsClaim?: string };
   checkpointIntervalMs?: number;
   controlPollMs?: number;
+  /** Incoming-webhook URL (Slack-compatible) told of each new approval. */
+  approvalWebhook?: string;
+  /** The URL reviewers reach this server at, for approval links (default: the URL the device used). */
+  publicUrl?: string;
   log?(line: string): void;
 }
 
@@ -50,7 +54,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       adminGroups: options.oidc.adminGroups,
       auditorGroups: options.oidc.auditorGroups,
     };
-    const { app, context } = await buildServer({ store, org, ...(oidc && { oidc }) });
+    const approvals = { ...(options.approvalWebhook && { webhook: options.approvalWebhook }), ...(options.publicUrl && { publicUrl: options.publicUrl }), log };
+    const { app, context } = await buildServer({ store, org, ...(oidc && { oidc }), approvals });
     const report = (what: string) => (error: Error) => log(`${what}: ${error.message}`);
     context.log.start(options.checkpointIntervalMs ?? 1000, report('checkpoint'));
     context.control.start(options.controlPollMs ?? 250, report('control'));

@@ -17,12 +17,14 @@ export const serverOptions = {
   'oidc-audience': { type: 'string' },
   'admin-group': { type: 'string', multiple: true },
   'auditor-group': { type: 'string', multiple: true },
+  'approval-webhook': { type: 'string' },
+  'public-url': { type: 'string' },
 } as const;
 
 export const serverCommand: Command = {
   usage:
     'server [--db sqlite:PATH | --db postgres://…] [--port N] [--host ADDR] [--data DIR] [--origin NAME] ' +
-    '[--oidc-issuer URL --oidc-audience CLIENT_ID [--admin-group G]… [--auditor-group G]…]',
+    '[--oidc-issuer URL --oidc-audience CLIENT_ID [--admin-group G]… [--auditor-group G]…] [--approval-webhook URL] [--public-url URL]',
   summary: 'run the control plane: enrolment, ingest, the transparency log, policy and kill switches, the API',
   options: serverOptions,
   async run({ values }) {
@@ -45,12 +47,18 @@ export function serverConfig(values: Record<string, unknown>, writHomeRoot: stri
   const audience = values['oidc-audience'] as string | undefined;
   if (Boolean(issuer) !== Boolean(audience)) throw new UsageError('--oidc-issuer and --oidc-audience go together');
   if (issuer && !/^https?:\/\//.test(issuer)) throw new UsageError(`--oidc-issuer must be an http(s) URL, not "${issuer}"`);
+  for (const name of ['approval-webhook', 'public-url'] as const) {
+    const url = values[name];
+    if (url !== undefined && !/^https?:\/\/\S+$/.test(url as string)) throw new UsageError(`--${name} must be an http(s) URL`);
+  }
   return {
     dataDir: (values.data as string | undefined) ?? join(writHomeRoot, 'server'),
     ...(db && { db }),
     port: integerOption(values.port as string | undefined, '--port', 0, 65535) ?? DEFAULT_SERVER_PORT,
     ...(values.host !== undefined && { host: values.host as string }),
     ...(values.origin !== undefined && { origin: values.origin as string }),
+    ...(values['approval-webhook'] !== undefined && { approvalWebhook: values['approval-webhook'] as string }),
+    ...(values['public-url'] !== undefined && { publicUrl: (values['public-url'] as string).replace(/\/+$/, '') }),
     ...(issuer &&
       audience && {
         oidc: {
