@@ -1,4 +1,5 @@
 // What one tool call really does, as the policy sees it: each action becomes one Cedar request.
+import type { McpServerConfig, McpServerIdentity } from './mcp-identity.js';
 
 export type Action =
   | FileAction
@@ -37,7 +38,10 @@ export interface ExecAction {
 export interface NetworkAction {
   /** `fetch` receives from the network; `send` lets data leave the device. */
   kind: 'fetch' | 'send';
+  /** Lower case, no trailing dot; an IP literal in canonical form whatever its spelling (`0xA9FEA9FE` → `169.254.169.254`). */
   host: string;
+  /** The IP address when the destination is an IP literal (or a wildcard-DNS name such as `10.0.0.1.nip.io` that resolves to one). */
+  ip?: string;
   port: number;
   scheme: string;
   method: string;
@@ -53,6 +57,8 @@ export interface McpCallAction {
   tool: string;
   args: unknown;
   via: string;
+  /** What the server is, from the MCP configuration; absent when no configuration Writ can see names it. */
+  identity?: McpServerIdentity;
 }
 
 /** Where a tool call happens: supplied by the adapter, so the normaliser itself does no I/O. */
@@ -72,6 +78,8 @@ export interface CallEnvironment {
   expandGlob?(pattern: string): string[];
   /** Follows symlinks of an existing path; returns undefined when the path does not exist. */
   realpath?(path: string): string | undefined;
+  /** The agent's MCP servers for this project, by name, as its configuration files define them. */
+  mcpServers?: Record<string, McpServerConfig>;
   /** Environment variables a Bash command would see (HOME, USER, TMPDIR, … are filled in from the fields above). */
   variables?: Record<string, string>;
 }

@@ -2,7 +2,9 @@
 import type { Action, CallEnvironment } from './actions.js';
 import type { AuthorizationRequest, AuthorizationResult, EntityJson, PreparedPolicy, Rule } from './engine.js';
 import { MalformedCall, normaliseToolCall, type ToolCall } from './normalise.js';
+import { mcpToolEntity } from './mcp.js';
 import { baseName, homeRelative, isUnder } from './paths.js';
+import { DEFAULT_SETTINGS, type PolicySettings } from './settings.js';
 import type { ShellParser } from './shell/parse.js';
 
 export type DecisionKind = 'allow' | 'deny' | 'ask';
@@ -100,7 +102,7 @@ export function decide(policy: PreparedPolicy, parser: ShellParser, principal: P
 }
 
 function judge(policy: PreparedPolicy, principal: Principal, action: Action, tool: string, env: CallEnvironment, context: CallContext): ActionVerdict {
-  const request = toRequest(principal, action, tool, env, context, policy.attributes);
+  const request = toRequest(principal, action, tool, env, context, policy.attributes, policy.settings);
   const verdict = verdictOf(policy, action, policy.authorize(request));
   if (verdict.decision === 'allow' || !policy.monitoredActions.has(request.action.id)) return verdict;
   const monitored = verdict.rules.filter((id) => policy.rules.get(id)?.mode === 'monitor');
@@ -118,7 +120,7 @@ function verdictOf(policy: PreparedPolicy, action: Action, result: Authorization
 }
 
 /** The Cedar request for one action; with `used`, only the attributes some rule reads are sent. */
-export function toRequest(principal: Principal, action: Action, tool: string, env: CallEnvironment, context: CallContext, used?: ReadonlySet<string>): AuthorizationRequest {
+export function toRequest(principal: Principal, action: Action, tool: string, env: CallEnvironment, context: CallContext, used?: ReadonlySet<string>, settings: PolicySettings = DEFAULT_SETTINGS): AuthorizationRequest {
   const only = (attrs: Record<string, unknown>) => (used ? Object.fromEntries(Object.entries(attrs).filter(([name]) => used.has(name))) : attrs);
   const user = { type: 'Writ::User', id: principal.user };
   const userEntity = { uid: user, attrs: only({ assurance: principal.assurance, ...(principal.email && { email: principal.email }) }), parents: principal.groups.map((group) => ({ type: 'Writ::Group', id: group })) };
@@ -178,21 +180,20 @@ export function toRequest(principal: Principal, action: Action, tool: string, en
         uid: { type: 'Writ::Host', id: action.url },
         attrs: {
           host: action.host,
+          // A name, never an IP literal: `domain like "*.example.com"` cannot be met by a number.
+          domain: action.ip === action.host ? '' : action.host,
+          ...(action.ip !== undefined && { ip: { __extn: { fn: 'ip', arg: action.ip } } }),
           port: action.port,
           scheme: action.scheme,
           method: action.method,
           url: action.url,
           project_remote: action.projectRemote,
-          loopback: isLoopback(action.host),
+          loopback: isLoopback(action.host) || (action.ip !== undefined && isLoopback(action.ip)),
         },
         parents: [],
       });
     case 'mcp_call':
-      return request('mcp_call', {
-        uid: { type: 'Writ::McpTool', id: `${action.server}/${action.tool}` },
-        attrs: { server: action.server, tool: action.tool },
-        parents: [{ type: 'Writ::McpServer', id: action.server }],
-      });
+      return request('mcp_call', mcpToolEntity(action, settings));
     case 'search':
       return request('search', { uid: { type: 'Writ::Query', id: action.query }, attrs: { text: action.query }, parents: [] });
     case 'delegate':

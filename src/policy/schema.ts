@@ -29,7 +29,9 @@ export const SCHEMA = `namespace Writ {
     opaque_reason: String
   };
   entity Host {
-    host: String,
+    host: String,          // lower case, no trailing dot; an IP literal in canonical form (0xA9FEA9FE → 169.254.169.254)
+    domain: String,        // the DNS name, "" when the destination is an IP literal
+    ip?: ipaddr,           // only for an IP literal (any spelling, IPv4-mapped IPv6 as IPv4) or a name like 10.0.0.1.nip.io
     port: Long,
     scheme: String,
     method: String,
@@ -37,8 +39,19 @@ export const SCHEMA = `namespace Writ {
     project_remote: Bool,  // one of the project's own git remotes
     loopback: Bool
   };
-  entity McpServer;
-  entity McpTool in [McpServer] { server: String, tool: String };
+  entity McpServer;        // id: the server's fingerprint ("sha256:…"), or "name:<server>" when no configuration names it
+  entity McpTool in [McpServer] {
+    server: String,        // the name in the tool name (mcp__<server>__<tool>): chosen by whoever configured it
+    tool: String,
+    fingerprint: String,   // "sha256:…" of what the server is (package and version, image, command line, URL); "" when unconfigured
+    package: String,       // npm or PyPI package, container image (docker.io/mcp/github), installed script; "" when not certain
+    version: String,       // version, tag or digest as configured; "" when unpinned
+    url: String,           // a remote server's URL without credentials or query; "" for local servers
+    internal: Bool,        // settings.json trusts its results ("trust": "internal", pins matching)
+    writes: Bool,          // the tool can change state or send data (by its name, or facts such as sql.write)
+    args: Set<String>,     // scalar arguments as "path=value": "owner=acme", "labels[]=bug", "options.draft=true"
+    facts: Set<String>     // "sql.read" | "sql.write" | "sql.unknown", "sql.multiple", "sql.statement:drop", "graphql.mutation", "args.truncated"
+  };
   entity Query { text: String };
   entity Task { subagent: String };
 

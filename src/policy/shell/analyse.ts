@@ -89,6 +89,8 @@ export class ShellAnalyser {
    * that text only ever adds actions (the file's read stays), so a later change Writ does not follow hides nothing.
    */
   private readonly written = new Map<string, WrittenFile>();
+  /** Directories an archive from the network was unpacked into (`curl … | tar xz`). */
+  private readonly networkTrees = new Set<string>();
   private depth = 0;
 
   constructor(
@@ -396,7 +398,15 @@ export class ShellAnalyser {
 
   /** What a file was given earlier in the line (`echo 'cat x' > a.sh; sh a.sh`, `curl -o a.sh …; sh a.sh`). */
   writtenFile(path: string): WrittenFile | undefined {
-    return this.written.get(path);
+    const file = this.written.get(path);
+    if (file !== undefined) return file;
+    for (const tree of this.networkTrees) if (isUnder(path, tree)) return { text: undefined, network: true };
+    return undefined;
+  }
+
+  /** Everything below `dir` came from the network: an archive downloaded and unpacked in the same line. */
+  wroteNetworkTree(dir: string): void {
+    this.networkTrees.add(dir);
   }
 
   word(node: SyntaxNode, chain: string[]): Word {
@@ -411,7 +421,17 @@ export class ShellAnalyser {
       variable: (name: string) => (name === 'PWD' ? [this.cwd] : this.variables.get(name)),
       userHome: (user: string) => (user === this.env.osUser ? this.env.home : user === 'root' ? '/root' : `/home/${user}`),
       substitute: (node: SyntaxNode) => this.substitutionOutputs.get(node.id),
+      pipePath: (node: SyntaxNode) => this.pipePath(node),
     };
+  }
+
+  private readonly pipePaths = new Map<number, string>();
+
+  /** bash numbers the pipes of process substitutions down from 63. */
+  private pipePath(node: SyntaxNode): string {
+    let path = this.pipePaths.get(node.id);
+    if (path === undefined) this.pipePaths.set(node.id, (path = `/dev/fd/${63 - this.pipePaths.size}`));
+    return path;
   }
 
   private readonly substitutionOutputs = new Map<number, string>();
@@ -429,6 +449,8 @@ export class ShellAnalyser {
       // `$(find ~/.ssh)` prints unknown paths below a known directory.
       const printed = output.text ?? (output.pathsUnder === undefined ? undefined : anyPathUnder(output.pathsUnder));
       if (printed !== undefined && node.type === 'command_substitution') this.substitutionOutputs.set(node.id, printed);
+      // `source <(echo …)` runs what the substitution prints, as if it were a file the line wrote.
+      if (node.type === 'process_substitution') this.wrote(this.pipePath(node), { text: output.text, network: output.network });
       return;
     }
     if (node.type === 'heredoc_body' || node.type === 'string' || node.type === 'concatenation' || node.type.endsWith('expansion') || node.namedChildCount > 0) {

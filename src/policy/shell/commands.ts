@@ -2,7 +2,7 @@
 // programs it runs in turn. Unknown programs are assumed to read every argument that looks like a path.
 import { posix } from 'node:path';
 import { baseName } from '../paths.js';
-import { hostAction, parseRemoteSpec } from './network.js';
+import { decodePercent, hostAction, parseRemoteSpec } from './network.js';
 import { analyseInterpreterCode } from './interpreters.js';
 import { hasOption, optionValues, parseArgs, textOf, type OptionSpec, type ParsedArgs } from './options.js';
 import { anyPathUnder, excerpt, isHarmlessDevice, literalDirectory, type FileTarget, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
@@ -493,7 +493,10 @@ function tar(sh: ShellAnalyser, inv: Invocation): Output {
   } else {
     if (archive) readFile(sh, inv, archive);
     if (parsed.options.some((option) => ['-x', '--extract', '--get'].includes(option.name))) {
-      fileAction(sh, inv, 'write', directory ?? sh.wordFromText('.'), true);
+      const into = directory ?? sh.wordFromText('.');
+      fileAction(sh, inv, 'write', into, true);
+      const fromStdin = archive === undefined || textOf(archive) === '-';
+      if (fromStdin ? inv.stdin.network : isDownloaded(sh, archive!)) markNetworkTree(sh, into);
     }
   }
   return NOTHING;
@@ -502,14 +505,27 @@ function tar(sh: ShellAnalyser, inv: Invocation): Output {
 function archiver(sh: ShellAnalyser, inv: Invocation): Output {
   const parsed = parseArgs(inv.args, { withValue: ['-d', '-x', '-i', '-P', '--password'] });
   const [archive, ...members] = parsed.operands;
-  if (inv.program === 'unzip') {
-    if (archive) readFile(sh, inv, archive);
-    fileAction(sh, inv, 'write', optionValues(parsed, '-d')[0] ?? sh.wordFromText('.'), true);
+  if (inv.program === 'unzip' || (inv.program === '7z' && textOf(archive) === 'x')) {
+    const file = inv.program === 'unzip' ? archive : members[0];
+    const into = optionValues(parsed, '-d')[0] ?? sh.wordFromText('.');
+    if (file) readFile(sh, inv, file);
+    fileAction(sh, inv, 'write', into, true);
+    if (file && isDownloaded(sh, file)) markNetworkTree(sh, into);
     return NOTHING;
   }
   if (archive) fileAction(sh, inv, 'write', archive);
   for (const member of members) readFile(sh, inv, member, true);
   return NOTHING;
+}
+
+function isDownloaded(sh: ShellAnalyser, word: Word): boolean {
+  const name = textOf(word);
+  return word.network === true || (name !== undefined && sh.writtenFile(sh.path(name))?.network === true);
+}
+
+function markNetworkTree(sh: ShellAnalyser, dir: Word): void {
+  const name = textOf(dir);
+  if (name !== undefined) sh.wroteNetworkTree(sh.path(name));
 }
 
 /** gzip, xz, zstd, …: read each file, write its compressed or decompressed sibling. */
@@ -779,7 +795,7 @@ function openssl(sh: ShellAnalyser, inv: Invocation): Output {
 
 function curl(sh: ShellAnalyser, inv: Invocation): Output {
   const parsed = parseArgs(inv.args, {
-    withValue: ['-d', '--data', '--data-binary', '--data-raw', '--data-ascii', '--data-urlencode', '-F', '--form', '--form-string', '-T', '--upload-file', '--json', '-X', '--request', '-o', '--output', '-H', '--header', '-u', '--user', '-A', '--user-agent', '-e', '--referer', '-K', '--config', '-b', '--cookie', '-c', '--cookie-jar', '--url', '-x', '--proxy', '-m', '--max-time', '--connect-timeout', '-w', '--write-out', '--retry', '-r', '--range', '-E', '--cert', '--key', '--cacert', '--resolve', '--connect-to', '--output-dir', '-C', '--continue-at', '-Y', '-y', '--limit-rate', '-z', '--time-cond', '--unix-socket', '--interface', '--dns-servers'],
+    withValue: ['-d', '--data', '--data-binary', '--data-raw', '--data-ascii', '--data-urlencode', '-F', '--form', '--form-string', '-T', '--upload-file', '--json', '-X', '--request', '-o', '--output', '-H', '--header', '-u', '--user', '-A', '--user-agent', '-e', '--referer', '-K', '--config', '-b', '--cookie', '-c', '--cookie-jar', '--url', '-x', '--proxy', '-m', '--max-time', '--connect-timeout', '-w', '--write-out', '--retry', '-r', '--range', '-E', '--cert', '--key', '--cacert', '--resolve', '--connect-to', '--output-dir', '-C', '--continue-at', '-Y', '-y', '--limit-rate', '-z', '--time-cond', '--unix-socket', '--interface', '--dns-servers', '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname', '--proxy-user', '-U'],
   });
   const dataOptions = ['-d', '--data', '--data-binary', '--data-raw', '--data-ascii', '--data-urlencode', '-F', '--form', '--form-string', '-T', '--upload-file', '--json'];
   let sends = hasOption(parsed, ...dataOptions);
@@ -806,7 +822,16 @@ function curl(sh: ShellAnalyser, inv: Invocation): Output {
   }
   const urls = [...parsed.operands, ...optionValues(parsed, '--url')];
   if (urls.length === 0 && parsed.operands.length === 0) return NOTHING;
-  for (const url of urls) networkTo(sh, inv, url, sends ? 'send' : 'fetch', method || (sends ? 'POST' : 'GET'));
+  const kind = sends ? 'send' : 'fetch';
+  for (const url of urls) networkTo(sh, inv, url, kind, method || (sends ? 'POST' : 'GET'));
+  // The connection really goes to the proxy, or to the address `--resolve`/`--connect-to` put in place of the name.
+  for (const proxy of optionValues(parsed, '-x', '--proxy', '--preproxy', '--socks4', '--socks4a', '--socks5', '--socks5-hostname')) networkTo(sh, inv, proxy, kind, 'PROXY');
+  for (const option of optionValues(parsed, '--resolve', '--connect-to')) {
+    const address = /^[^:]*:[^:]*:(\[[^\]]+\]|[^:,]+)/.exec(textOf(option) ?? '')?.[1];
+    if (address) sh.actions.push({ ...hostAction(kind, address.split(',')[0]!, inv.chain.join(' → '), 0, sh.env), method: method || 'GET' });
+  }
+  const remoteNamed = hasOption(parsed, '-O', '--remote-name', '--remote-name-all');
+  for (const name of remoteNamed ? urls.map(textOf) : []) if (name !== undefined) sh.wrote(sh.path(remoteName(name)), { text: undefined, network: true });
   const toStdout = !hasOption(parsed, '-o', '--output', '-O', '--remote-name', '--remote-name-all') || optionValues(parsed, '-o', '--output').some((word) => textOf(word) === '-');
   return { network: toStdout };
 }
@@ -824,9 +849,20 @@ function wget(sh: ShellAnalyser, inv: Invocation): Output {
     fileAction(sh, inv, 'write', output);
     if (textOf(output) !== undefined) sh.wrote(sh.path(textOf(output)!), { text: undefined, network: true });
   }
-  if (!output) fileAction(sh, inv, 'write', optionValues(parsed, '-P', '--directory-prefix')[0] ?? sh.wordFromText('.'), true);
-  for (const url of parsed.operands) networkTo(sh, inv, url, sends ? 'send' : 'fetch', method);
+  const prefix = textOf(optionValues(parsed, '-P', '--directory-prefix')[0]) ?? '.';
+  if (!output) fileAction(sh, inv, 'write', sh.wordFromText(prefix), true);
+  for (const url of parsed.operands) {
+    networkTo(sh, inv, url, sends ? 'send' : 'fetch', method);
+    const name = textOf(url);
+    if (!output && name !== undefined) sh.wrote(sh.path(`${prefix}/${remoteName(name)}`), { text: undefined, network: true });
+  }
   return { network: output !== undefined && textOf(output) === '-' };
+}
+
+/** The file name `wget URL` and `curl -O URL` save to: the URL path's last part. */
+function remoteName(url: string): string {
+  const path = url.replace(/^[a-z]+:\/\/[^/]*/i, '').replace(/[?#].*$/, '');
+  return baseName(path) || 'index.html';
 }
 
 function networkTo(sh: ShellAnalyser, inv: Invocation, word: Word, kind: 'fetch' | 'send', method: string): void {
@@ -841,13 +877,6 @@ function networkTo(sh: ShellAnalyser, inv: Invocation, word: Word, kind: 'fetch'
   sh.actions.push({ ...hostAction(kind, url, inv.chain.join(' → '), 0, sh.env), method });
 }
 
-function decodePercent(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
 
 /** dig, host, ping, …: a lookup only fetches, but a name computed at run time can carry data out in the query. */
 function lookup(sh: ShellAnalyser, inv: Invocation): Output {

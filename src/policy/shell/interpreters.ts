@@ -12,6 +12,7 @@ const CONNECTS_TO = /\b(?:connect|create_connection|fsockopen|getaddrinfo|create
 const WRITES = /\bopen\s*\([^)]*,\s*['"][wax+]|\bwrite(File|FileSync|_text|_bytes)?\b|\bappendFile|\bfile_put_contents|\bFile\.write|\bcopyfile|\bcopy2?\b|\bmove\b|\brename\b|\bunlink|\bremove\b|\brmtree|\bsymlink/;
 const DYNAMIC_CODE = /\b(eval|exec|compile|Function|b64decode|atob|fromCharCode|__import__|importlib|chr\s*\(|decode\s*\(\s*['"](base64|hex|rot13)|pack\s*\(|unhexlify|codecs\.decode)\b/;
 const BACKTICK_SHELL = new Set(['perl', 'ruby', 'php']);
+const PIPE_OPEN = new Set(['perl', 'ruby']);
 const MENTIONS_HOME = /expanduser|homedir|\bHOME\b|\$ENV\{HOME\}|getenv\(\s*['"]HOME|Path\.home|os\.homedir|Dir\.home|~/;
 
 /** Calls that take a program and its arguments one by one, never a shell string. */
@@ -49,8 +50,15 @@ export function analyseInterpreterCode(sh: ShellAnalyser, inv: Invocation, sourc
       sh.actions.push({ ...hostAction(sends ? 'send' : 'fetch', literal, chain, 0, sh.env), method: sends ? 'POST' : 'GET' });
       continue;
     }
-    if (/\s/.test(literal) || literal.length === 0 || literal.length > 4096) continue;
-    const path = pathLiteral(literal, home, sh);
+    // perl's and ruby's open run a command for `"| cmd"` and `"cmd |"`, and take a mode before a path (`"<$file"`).
+    const pipeOpen = PIPE_OPEN.has(inv.program) ? /^\s*\|\s*(.+)$|^(.+?)\s*\|\s*$/s.exec(literal) : null;
+    if (pipeOpen) {
+      runScriptWord(sh, inv, sh.wordFromText(pipeOpen[1] ?? pipeOpen[2]!));
+      continue;
+    }
+    const opened = PIPE_OPEN.has(inv.program) ? literal.replace(/^\s*(?:\+?[<>]{1,2}|<&=?|>&=?)\s*/, '') : literal;
+    if (/\s/.test(opened) || opened.length === 0 || opened.length > 4096) continue;
+    const path = pathLiteral(opened, home, sh);
     if (path === undefined) continue;
     // Without a file extension the literal may name a directory (`'.aws'` in `Path.home() / '.aws'`).
     fileAction(sh, inv, 'read', sh.wordFromText(path), !/\/[^/.][^/]*\.[A-Za-z0-9]+$/.test(path) && !literal.includes('*'));

@@ -18,6 +18,8 @@ export interface WordContext {
   userHome(user: string): string;
   /** Static value of `$(…)`, or undefined when it cannot be known without running it. */
   substitute(node: SyntaxNode): string | undefined;
+  /** The `/dev/fd/N` path bash gives a process substitution, so what it prints can follow the path. */
+  pipePath?(node: SyntaxNode): string;
 }
 
 // Sentinels for characters that are special only when unquoted.
@@ -80,7 +82,7 @@ function pieceList(node: SyntaxNode, ctx: WordContext, first: boolean): string[]
     }
     case 'process_substitution':
       // bash passes `<(…)` and `>(…)` as a pipe's path; what runs inside is analysed where it runs.
-      return ['/dev/fd/63'];
+      return [ctx.pipePath?.(node) ?? '/dev/fd/63'];
     case 'command_substitution': {
       const value = ctx.substitute(node);
       return value === undefined ? undefined : [value.replace(/\n+$/, '')];
@@ -161,14 +163,95 @@ function unescapeDoubleQuoted(text: string): string {
 function expansionValue(node: SyntaxNode, ctx: WordContext): string[] | undefined {
   const name = node.namedChildren.find((child) => child!.type === 'variable_name' || child!.type === 'special_variable_name');
   if (!name) return undefined;
-  const value = ctx.variable(name.text);
-  if (node.type === 'simple_expansion') return value;
-  // ${VAR}, ${VAR:-default}, ${VAR:=default}: anything else (substrings, replacements) is dynamic.
-  const operator = node.text.slice(2 + name.text.length, -1);
+  if (node.type === 'simple_expansion') return ctx.variable(name.text);
+  const head = node.text.slice(2, node.text.indexOf(name.text, 2));
+  const operator = node.text.slice(node.text.indexOf(name.text, 2) + name.text.length, -1);
+  // ${!NAME}: the variable NAME's value names.
+  const indirect = head === '!' ? ctx.variable(name.text) : undefined;
+  if (head === '!' && indirect?.length !== 1) return undefined;
+  const value = indirect ? ctx.variable(indirect[0]!) : ctx.variable(name.text);
+  if (head === '#') return operator === '' && value ? value.map((item) => String([...item].length)) : undefined;
+  if (head !== '' && head !== '!') return undefined;
   if (operator === '') return value;
-  const fallback = /^:?[-=](.*)$/s.exec(operator);
-  if (fallback) return value && value[0] !== '' ? value : [fallback[1]!];
+  // The word after `:-`, `:=` and `:+` is expanded like any other (`${X:-$HOME/.ssh}`).
+  const operand = () => {
+    const nodes = node.namedChildren.slice(node.namedChildren.indexOf(name) + 1);
+    if (nodes.length === 0) return /^:?[-=+]$/.test(operator) ? [''] : undefined;
+    const pieces = nodes.length === 1 ? pieceList(nodes[0]!, ctx, true) : undefined;
+    return pieces === undefined ? undefined : [pieces.join('')];
+  };
+  if (/^:?[-=]/.test(operator)) return value && value[0] !== '' ? value : operand();
+  if (/^:?\+/.test(operator)) return value === undefined ? undefined : value[0] !== '' ? operand() : [''];
+  return value?.every((item) => transform(item, operator) !== undefined) ? value.map((item) => transform(item, operator)!) : undefined;
+}
+
+/** The text of an operand written without quotes or expansions; undefined when it needs evaluating. */
+function literalOperand(text: string): string | undefined {
+  return /[$`"'\\]/.test(text) ? undefined : text;
+}
+
+/**
+ * `${v#p}` `${v##p}` `${v%p}` `${v%%p}` `${v/p/r}` `${v//p/r}` `${v:o:l}` `${v^^}` `${v,,}`: bash's
+ * parameter operations, for literal patterns (bash manual §3.5.3); undefined for what it cannot follow.
+ */
+function transform(value: string, operator: string): string | undefined {
+  const trim = /^(##?|%%?)(.*)$/s.exec(operator);
+  if (trim) {
+    const pattern = literalOperand(trim[2]!);
+    if (pattern === undefined) return undefined;
+    const greedy = trim[1]!.length === 2;
+    const body = globSource(pattern, greedy);
+    const match = new RegExp(trim[1]![0] === '#' ? `^${body}` : `${body}$`, 's').exec(value);
+    if (!match) return value;
+    if (trim[1]![0] === '#') return value.slice(match[0].length);
+    // Shortest suffix: the match that starts last.
+    for (let start = greedy ? 0 : value.length; greedy ? start <= value.length : start >= 0; start += greedy ? 1 : -1) {
+      if (new RegExp(`^${body}$`, 's').test(value.slice(start))) return value.slice(0, start);
+    }
+    return value;
+  }
+  const replace = /^\/([\/#%]?)((?:\\.|[^/])*)(?:\/(.*))?$/s.exec(operator);
+  if (replace) {
+    const [pattern, replacement] = [literalOperand(replace[2]!), literalOperand(replace[3] ?? '')];
+    if (pattern === undefined || replacement === undefined || pattern === '') return undefined;
+    const body = globSource(pattern, true);
+    const anchor = replace[1] === '#' ? '^' : '';
+    const end = replace[1] === '%' ? '$' : '';
+    return value.replace(new RegExp(anchor + body + end, replace[1] === '/' ? 'gs' : 's'), () => replacement);
+  }
+  const substring = /^:\s*(-?\d+)\s*(?::\s*(-?\d+))?$/.exec(operator) ?? /^:\s*\((-\d+)\)\s*(?::\s*(-?\d+))?$/.exec(operator);
+  if (substring) {
+    const chars = [...value];
+    const offset = Number(substring[1]);
+    const start = offset < 0 ? Math.max(0, chars.length + offset) : offset;
+    const length = substring[2] === undefined ? chars.length : Number(substring[2]);
+    const stop = length < 0 ? chars.length + length : start + length;
+    return chars.slice(start, stop).join('');
+  }
+  if (operator === '^^') return value.toUpperCase();
+  if (operator === ',,') return value.toLowerCase();
+  if (operator === '^') return value.charAt(0).toUpperCase() + value.slice(1);
+  if (operator === ',') return value.charAt(0).toLowerCase() + value.slice(1);
   return undefined;
+}
+
+/** A shell glob as a regular expression body: `*` any text, `?` one character, `[…]` a class. */
+function globSource(pattern: string, greedy: boolean): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i]!;
+    if (char === '*') out += greedy ? '.*' : '.*?';
+    else if (char === '?') out += '.';
+    else if (char === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) out += '\\[';
+      else {
+        out += '[' + pattern.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+        i = close;
+      }
+    } else out += char.replace(/[.+^${}()|\\/\]]/g, '\\$&');
+  }
+  return out;
 }
 
 /** More values than this and a word counts as unknown: `{a,b}{a,b}…` must not stall the daemon. */
