@@ -1,6 +1,6 @@
 // Walks a parsed shell script the way bash would run it and collects what it runs, reads, writes and sends.
 // Anything that depends on run-time values Writ cannot know becomes an opaque exec action.
-import type { Action, CallEnvironment } from '../actions.js';
+import type { Action, CallEnvironment, FileAction } from '../actions.js';
 import { isUnder, resolvePath } from '../paths.js';
 import type { ShellParser, SyntaxNode } from './parse.js';
 import { evaluateWord, type Word } from './words.js';
@@ -18,6 +18,8 @@ export interface Stdin {
   pathsUnder?: string;
   /** Comes from a pipe or file whose content Writ does not know. */
   piped: boolean;
+  /** Files whose content may flow in (`cat ~/.ssh/id_rsa | base64 > x`): what the input is a copy of. */
+  sources?: FileTarget[];
 }
 
 export interface Invocation {
@@ -89,6 +91,11 @@ export class ShellAnalyser {
    * that text only ever adds actions (the file's read stays), so a later change Writ does not follow hides nothing.
    */
   private readonly written = new Map<string, WrittenFile>();
+  /**
+   * Files this line filled from others, with what they are copies of (`cp ~/.ssh/id_rsa x`, `tar czf k.tgz ~/.aws`,
+   * `cat .env | base64 > y`): a later read of the copy reads the original too.
+   */
+  private readonly copies = new Map<string, FileTarget[]>();
   /** Directories an archive from the network was unpacked into (`curl … | tar xz`). */
   private readonly networkTrees = new Set<string>();
   private depth = 0;
@@ -282,8 +289,9 @@ export class ShellAnalyser {
     let output: Output = { network: false };
     const stages = node.namedChildren as SyntaxNode[];
     stages.forEach((stage, index) => {
+      const since = this.actions.length;
       output = index === stages.length - 1 && trailing.length > 0 ? this.redirected(stage, trailing, chain, input) : this.statement(stage, chain, input);
-      input = { text: output.text, network: output.network, pathsUnder: output.pathsUnder, piped: true };
+      input = { text: output.text, network: output.network, pathsUnder: output.pathsUnder, piped: true, sources: [...(input.sources ?? []), ...this.readsSince(since)] };
     });
     return output;
   }
@@ -349,7 +357,45 @@ export class ShellAnalyser {
     else if (SOURCES_VALUE.has(name) && textOf(word) !== undefined) this.script(`. '${textOf(word)!.replace(/'/g, `'\\''`)}'`, via.chain);
   }
 
+  /** Records a file action; reading a copy the line made reads what it was copied from as well. */
+  file(action: FileAction): void {
+    this.actions.push(action);
+    if (action.kind !== 'read') return;
+    for (const [copy, origins] of this.copies) {
+      const inside = isUnder(action.path, copy);
+      if (!inside && !(action.recursive && isUnder(copy, action.path))) continue;
+      for (const origin of origins) {
+        const path = inside ? origin.path + action.path.slice(copy.length) : origin.path;
+        this.actions.push({ kind: 'read', path, recursive: action.recursive || (path === origin.path && origin.recursive), via: `${action.via} (via ${copy})` });
+      }
+    }
+  }
+
+  /** What a command wrote is a copy of what it read and of its input; a write from nothing clears a copy. */
+  private recordCopies(since: number, stdin: Stdin): void {
+    const done = this.actions.slice(since).filter((action): action is FileAction => action.kind === 'read' || action.kind === 'write');
+    const reads = [...(stdin.sources ?? []), ...done.filter((action) => action.kind === 'read')];
+    for (const write of done.filter((action) => action.kind === 'write' && !isHarmlessDevice(action.path))) {
+      const origins = reads.filter((read) => read.path !== write.path).map(({ path, recursive }) => ({ path, recursive }));
+      if (origins.length > 0) this.copies.set(write.path, origins);
+      else this.copies.delete(write.path);
+    }
+  }
+
+  private readsSince(since: number): FileTarget[] {
+    return this.actions.slice(since).flatMap((action) => (action.kind === 'read' ? [{ path: action.path, recursive: action.recursive }] : []));
+  }
+
   private command(node: SyntaxNode, redirects: SyntaxNode[], chain: string[], stdin: Stdin): Output {
+    const since = this.actions.length;
+    try {
+      return this.simpleCommand(node, redirects, chain, stdin);
+    } finally {
+      this.recordCopies(since, stdin);
+    }
+  }
+
+  private simpleCommand(node: SyntaxNode, redirects: SyntaxNode[], chain: string[], stdin: Stdin): Output {
     const nameNode = node.childForFieldName('name');
     // An alias is replaced by its text before the line is read further (Claude Code's shell keeps the user's).
     const alias = nameNode?.firstNamedChild?.type === 'word' ? this.aliases.get(nameNode.text) : undefined;
@@ -511,8 +557,8 @@ export class ShellAnalyser {
         }
         const fd = /^\d+/.exec(redirect.text)?.[0];
         for (const { path, recursive } of this.files(value, word.glob)) {
-          if (reads) this.actions.push({ kind: 'read', path, recursive, via });
-          if (writes) this.actions.push({ kind: 'write', path, recursive, via });
+          if (reads) this.file({ kind: 'read', path, recursive, via });
+          if (writes) this.file({ kind: 'write', path, recursive, via });
           if (writes && !reads && (fd === undefined || fd === '1') && !operator.includes('&')) stdout.push({ path, append: operator === '>>' });
         }
         if (reads) input = { network: false, piped: true };

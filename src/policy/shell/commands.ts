@@ -8,6 +8,7 @@ import { hasOption, optionValues, parseArgs, textOf, type OptionSpec, type Parse
 import { anyPathUnder, excerpt, isHarmlessDevice, literalDirectory, type FileTarget, type Invocation, type Output, type ShellAnalyser, type Stdin } from './analyse.js';
 import type { Word } from './words.js';
 import { gitCommand } from './git.js';
+import { PACKAGE_MANAGERS, packageManager } from './package-managers.js';
 
 type Handler = (sh: ShellAnalyser, inv: Invocation) => Output | void;
 
@@ -69,7 +70,7 @@ function fileAction(sh: ShellAnalyser, inv: Invocation, kind: 'read' | 'write' |
   if (word.values?.length === 1 && word.values[0] === '-') return;
   for (const file of filesOf(sh, inv, word, verb)) {
     if (isHarmlessDevice(file.path) || file.path === '/dev/stdin') continue;
-    sh.actions.push({ kind, path: file.path, recursive: recursive || file.recursive, via: inv.chain.join(' → ') });
+    sh.file({ kind, path: file.path, recursive: recursive || file.recursive, via: inv.chain.join(' → ') });
   }
 }
 
@@ -246,6 +247,9 @@ function interpreter(sh: ShellAnalyser, inv: Invocation): Output {
       return NOTHING;
     }
     if (inv.program === 'python' && text === '-m') {
+      // `python -m pip install …` is pip.
+      const module = textOf(args[i + 1]);
+      if (module !== undefined && PACKAGE_MANAGERS.includes(module)) return packageManager(sh, { ...inv, program: module, args: args.slice(i + 2) });
       readPathLike(sh, inv, args.slice(i + 2));
       return NOTHING;
     }
@@ -461,9 +465,12 @@ function remove(sh: ShellAnalyser, inv: Invocation): Output {
 }
 
 function changeMode(sh: ShellAnalyser, inv: Invocation): Output {
-  const parsed = parseArgs(inv.args, { withValue: ['--reference'] });
+  // `chmod -x file`: a symbolic mode may start with a dash, so it is the mode, not an option.
+  const modeIndex = inv.program === 'chmod' ? inv.args.findIndex((word) => /^-[rwxXst]+$/.test(textOf(word) ?? '')) : -1;
+  const args = modeIndex >= 0 ? [...inv.args.slice(0, modeIndex), sh.wordFromText('--'), ...inv.args.slice(modeIndex)] : inv.args;
+  const parsed = parseArgs(args, { withValue: ['--reference'] });
   const recursive = hasOption(parsed, '-R', '--recursive');
-  for (const operand of parsed.operands.slice(1)) fileAction(sh, inv, 'write', operand, recursive);
+  for (const operand of parsed.operands.slice(hasOption(parsed, '--reference') ? 0 : 1)) fileAction(sh, inv, 'write', operand, recursive);
   return NOTHING;
 }
 
@@ -921,9 +928,15 @@ function ssh(sh: ShellAnalyser, inv: Invocation): Output {
     return NOTHING;
   }
   const port = Number(textOf(optionValues(parsed, '-p')[0])) || 22;
-  sh.actions.push({ ...hostAction('send', destination.replace(/^.*@/, ''), inv.chain.join(' → '), port, sh.env), method: 'SSH' });
+  sh.actions.push({ ...hostAction('send', destination.replace(/^ssh:\/\//, '').replace(/^.*@/, ''), inv.chain.join(' → '), port, sh.env), method: 'SSH' });
+  // Jump hosts (`-J a,b`, `-o ProxyJump=a`) carry the session, and `-W host:port` forwards to another host.
+  const jumps = [...optionValues(parsed, '-J'), ...optionValues(parsed, '-o').filter((option) => /^ProxyJump[= ]/i.test(textOf(option) ?? ''))];
+  for (const jump of jumps.flatMap((word) => (textOf(word) ?? '').replace(/^ProxyJump[= ]\s*/i, '').split(','))) {
+    if (jump && jump.toLowerCase() !== 'none') sh.actions.push({ ...hostAction('send', jump.replace(/^.*@/, ''), inv.chain.join(' → '), 22, sh.env), method: 'SSH' });
+  }
+  for (const forward of optionValues(parsed, '-W')) sh.actions.push({ ...hostAction('send', textOf(forward) ?? '?', inv.chain.join(' → '), 0, sh.env), method: 'TCP' });
   for (const option of optionValues(parsed, '-o')) {
-    if (/^(ProxyCommand|LocalCommand)=/i.test(textOf(option) ?? '')) runScriptWord(sh, inv, sh.wordFromText(textOf(option)!.replace(/^[^=]+=/, '')));
+    if (/^(ProxyCommand|LocalCommand)[= ]/i.test(textOf(option) ?? '')) runScriptWord(sh, inv, sh.wordFromText(textOf(option)!.replace(/^\w+[= ]\s*/, '')));
   }
   return { network: true };
 }
@@ -1021,6 +1034,7 @@ const HEAD_SPEC: ReaderSpec = { shared: true, withValue: ['-n', '-c', '--lines',
 const HANDLERS: Record<string, Handler> = {
   ...Object.fromEntries([...READS_OPERANDS].map((name) => [name, reader(HEAD_SPEC)])),
   sort: reader({ ...HEAD_SPEC, output: ['-o', '--output'] }),
+  diff: reader({ withValue: ['-x', '--exclude', '-X', '--exclude-from', '-I', '--ignore-matching-lines', '-U', '-C', '-W', '--width', '--label', '-L', '-F'], recursive: ['-r', '--recursive'] }),
   shuf: reader({ ...HEAD_SPEC, output: ['-o', '--output'] }),
   ...Object.fromEntries(SHELLS.map((name) => [name, shell])),
   ...Object.fromEntries(Object.keys(INTERPRETERS).map((name) => [name, interpreter])),
@@ -1140,6 +1154,7 @@ const HANDLERS: Record<string, Handler> = {
   busybox: (sh, inv) => runArgv(sh, inv, inv.args),
   toybox: (sh, inv) => runArgv(sh, inv, inv.args),
   git: gitCommand,
+  ...Object.fromEntries(PACKAGE_MANAGERS.map((name) => [name, packageManager])),
   crontab,
   sqlite3: sqlite,
   docker: container,

@@ -77,13 +77,24 @@ function gitSubcommand(sh: ShellAnalyser, inv: Invocation): Output {
     case 'log':
     case 'blame':
     case 'cat-file':
+    case 'grep':
       readPathLike(sh, inv, rest.filter((word) => !(textOf(word) ?? '').startsWith('-')).map(storedPath));
+      // `git archive --remote=URL` asks another repository for its files.
+      for (const word of rest) {
+        const remote = /^--remote=(.+)$/.exec(textOf(word) ?? '')?.[1];
+        if (remote !== undefined) sh.actions.push(remoteAction(sh, 'fetch', remote, 'git archive', remotes));
+      }
       for (let j = 0; j < rest.length; j++) {
         const option = textOf(rest[j]);
         if ((option === '-F' || option === '--file') && rest[j + 1]) readPathLike(sh, inv, [rest[j + 1]!]);
         if ((option === '-o' || option === '--output') && rest[j + 1]) fileAction(sh, inv, 'write', rest[j + 1]!);
       }
       break;
+    case 'ls-remote': {
+      const remote = textOf(parseArgs(rest, { withValue: ['--upload-pack', '-o', '--server-option', '--sort'] }).operands[0]) ?? 'origin';
+      sh.actions.push(remoteAction(sh, 'fetch', remote, 'git ls-remote', remotes));
+      break;
+    }
     case 'submodule':
       if (textOf(rest[0]) === 'add' && textOf(rest[1]) !== undefined) sh.actions.push(hostAction('fetch', textOf(rest[1])!, 'git submodule add', 443, sh.env));
       break;
