@@ -1,6 +1,7 @@
 // One agent tool call → the actions it implies. Claude Code's tool names are the vocabulary; other agents'
 // adapters translate their calls into these before deciding.
 import type { Action, CallEnvironment, FileAction } from './actions.js';
+import { mcpCallActions } from './mcp.js';
 import { pathVariants, resolvePath } from './paths.js';
 import { hostAction } from './shell/network.js';
 import { analyseShell } from './shell/analyse.js';
@@ -52,9 +53,7 @@ export function normaliseToolCall(call: ToolCall, env: CallEnvironment, parser: 
   if (call.tool === 'Task' || call.tool === 'Agent') {
     return [{ kind: 'delegate', subagent: optionalString(fields, 'subagent_type', call.tool) ?? 'general-purpose', description: optionalString(fields, 'description', call.tool) ?? '', via }];
   }
-  const mcp = /^mcp__(.+?)__(.+)$/.exec(call.tool);
-  if (mcp) return [{ kind: 'mcp_call', server: mcp[1]!, tool: mcp[2]!, args: input, via }];
-  return [];
+  return mcpCallActions(call.tool, input, env) ?? [];
 }
 
 function requireString(fields: Record<string, unknown>, name: string, tool: string): string {

@@ -8,6 +8,10 @@ export const SETTINGS_FILE = 'settings.json';
 export interface McpServerSettings {
   /** `internal`: its results are the organisation's own data; anything else counts as untrusted content. */
   trust: 'internal' | 'external';
+  /** Pins: the server counts as internal only when what it is matches (see mcp.ts isInternalServer). */
+  fingerprint?: string;
+  package?: string;
+  url?: string;
 }
 
 export interface PolicySettings {
@@ -78,11 +82,31 @@ function mcpServers(value: unknown, fail: (message: string) => void): Record<str
       fail(`mcp_servers.${name} needs "trust": "internal" or "external"`);
       continue;
     }
-    const unknown = Object.keys(entry).filter((key) => key !== 'trust');
+    const unknown = Object.keys(entry).filter((key) => !MCP_SERVER_KEYS.includes(key));
     if (unknown.length > 0) fail(`mcp_servers.${name} has unknown keys: ${unknown.join(', ')}`);
-    servers[name] = { trust: entry.trust };
+    servers[name] = { trust: entry.trust, ...mcpServerPins(name, entry, fail) };
   }
   return servers;
+}
+
+const MCP_SERVER_KEYS = ['trust', 'fingerprint', 'package', 'url'];
+
+/** An MCP server's identity pins (see mcp.ts isInternalServer); a malformed pin is an error, never dropped. */
+function mcpServerPins(name: string, entry: Record<string, unknown>, fail: (message: string) => void): Partial<McpServerSettings> {
+  const pins: Partial<McpServerSettings> = {};
+  if (entry.fingerprint !== undefined) {
+    if (typeof entry.fingerprint === 'string' && /^sha256:[0-9a-f]{64}$/.test(entry.fingerprint)) pins.fingerprint = entry.fingerprint;
+    else fail(`mcp_servers.${name}.fingerprint must be "sha256:" and 64 lowercase hex digits (docs/policy.md, MCP servers)`);
+  }
+  if (entry.package !== undefined) {
+    if (typeof entry.package === 'string' && entry.package.trim() !== '' && entry.package === entry.package.trim()) pins.package = entry.package;
+    else fail(`mcp_servers.${name}.package must be a non-empty package or image name`);
+  }
+  if (entry.url !== undefined) {
+    if (typeof entry.url === 'string' && /^(?:https?|wss?):\/\/[^\s/?#@]+(?:\/[^\s?#]*)?$/i.test(entry.url)) pins.url = entry.url;
+    else fail(`mcp_servers.${name}.url must be an http(s) or ws(s) URL without credentials, query or fragment`);
+  }
+  return pins;
 }
 
 function production(value: unknown, fail: (message: string) => void): PolicySettings['production'] {
