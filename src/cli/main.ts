@@ -2,6 +2,7 @@
 // error with usage, never silently ignored.
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from './command.js';
+import { approvalsCommand } from './commands/approvals.js';
 import { daemonCommand, startCommand } from './commands/daemon.js';
 import { enrollCommand } from './commands/enroll.js';
 import { installCommand, uninstallCommand } from './commands/install.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   kill: killCommand,
   fleet: fleetCommand,
   export: exportCommand,
+  approvals: approvalsCommand,
 };
 
 export function usage(): string {

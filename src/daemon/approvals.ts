@@ -17,10 +17,10 @@ import type { Journal } from './journal.js';
 import { ServerError, type ServerClient } from './server-client.js';
 
 export const APPROVALS_PATH = '/v1/approvals';
-/** How long the server holds the request for a decision: well inside the shim's 800 ms with the round trip. */
-export const APPROVAL_WAIT_MS = 400;
+/** How long the server holds the request for a decision: short, so the round trip fits the shim's 800 ms. */
+export const APPROVAL_WAIT_MS = 200;
 /** The whole request, connection included; the shim's deadline is 800 ms from the hook's start. */
-export const APPROVAL_REQUEST_TIMEOUT_MS = 600;
+export const APPROVAL_REQUEST_TIMEOUT_MS = 500;
 export const DEFAULT_APPROVAL_EXPIRY = 'PT1H';
 
 /** Rule ids of the decisions this module makes on its own. */
@@ -99,7 +99,7 @@ export class ApprovalGate {
         ({ answer, created } = await this.#ask(payload, decision, reviewers, digest, expires));
       } catch (error) {
         const why = error instanceof ServerError ? error.message : String(error);
-        return denied(decision, APPROVAL_RULES.unavailable, `Writ denied this call: it needs approval by a reviewer of \`${reviewers}\` (${decision.reason || rule.id}), and the Writ server could not be asked (${why}). Try again when the server is reachable.`);
+        return denied(decision, APPROVAL_RULES.unavailable, `${decision.reason} It needs a reviewer of \`${reviewers}\`, but the Writ server could not be asked (${why}), so Writ denied it. Try again when the server is reachable.`);
       }
       if (created) this.#record(`${answer.id}:requested`, 'approval.requested', payload, { id: answer.id, digest, reviewers, rules: decision.rules, expires_at: answer.expires_at });
       return this.#conclude(payload, decision, digest, answer);
@@ -134,8 +134,8 @@ export class ApprovalGate {
       return denied(
         decision,
         decision.rules,
-        `Writ denied this call for now: it needs approval by a reviewer of \`${answer.reviewers}\` (${decision.reason}). Approval ${answer.id} is ${answer.status}; ` +
-          `a reviewer can run \`writ approvals approve ${answer.id}\`.${retry}`,
+        `${decision.reason} It went to a reviewer of \`${answer.reviewers}\`: approval ${answer.id} is ${answer.status}, and a reviewer ` +
+          `can run \`writ approvals approve ${answer.id}\`.${retry}`,
       );
     }
     // Only what the org key signed for this device and this exact call counts; the rest of the answer is the server's word.
