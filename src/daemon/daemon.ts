@@ -19,6 +19,8 @@ import { daemonAnswers } from './health.js';
 import { ApprovalGate } from './approvals.js';
 import { HookService, type HookMode, type HookRequest } from './hook-service.js';
 import { Journal } from './journal.js';
+import { postureFile } from './posture.js';
+import { SessionTracker } from './session-tracker.js';
 import { loadOrCreateDeviceKey } from './keys.js';
 import { sameKills } from './kill-switch.js';
 import { ServerClient } from './server-client.js';
@@ -98,8 +100,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const now = () => new Date();
   let approvals: ApprovalGate | undefined;
+  const posture = postureFile(home.posture, now);
+  // `record` is defined below; a session change only happens while a hook is answered, after start-up.
+  const sessions = new SessionTracker(journal, (session, touched, added, toolUseId) =>
+    record('session.touched', { session_id: session, added, touched, ...(toolUseId && { tool_use_id: toolUseId }) }),
+  );
   const service = new HookService({
     approvals: () => approvals,
+    sessions,
+    touched: (session) => sessions.touched(session),
+    posture: () => posture.current(),
     journal,
     policy: () => policy,
     parser,

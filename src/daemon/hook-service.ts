@@ -13,7 +13,21 @@ import {
   preToolUseOutput,
   type HookPayload,
 } from '../agents/claude-code/hook-contract.js';
-import { decide, type Action, type CallEnvironment, type Decision, type PreparedPolicy, type Principal, type ShellParser } from '../policy/index.js';
+import {
+  decide,
+  touchedBy,
+  TOUCHED_FLAGS,
+  UNTOUCHED,
+  type Action,
+  type CallEnvironment,
+  type Decision,
+  type Posture,
+  type PreparedPolicy,
+  type Principal,
+  type ShellParser,
+  type Touched,
+} from '../policy/index.js';
+import type { SessionTracker } from './session-tracker.js';
 import type { ApprovalGate } from './approvals.js';
 import type { Journal } from './journal.js';
 import { KILL_SWITCH_RULE, killReason, matchKill } from './kill-switch.js';
@@ -47,10 +61,16 @@ export interface DecisionDeps {
   kills?(): readonly string[];
   /** Hash of the org policy bundle in force, recorded with each decision; undefined while the local policy rules. */
   bundle?(): string | undefined;
+  /** What the session already touched; every session is fresh when absent. */
+  touched?(session: string): Touched;
+  /** The device's posture; unknown when absent. */
+  posture?(): Posture | undefined;
 }
 
 export interface HookServiceDeps extends DecisionDeps {
   journal: Journal;
+  /** Keeps each session's flags; without it no session is ever tainted. */
+  sessions?: SessionTracker;
   now(): Date;
   /** Sends asks whose rule names `@reviewers` to the server; undefined while the device is not enrolled. */
   approvals?(): ApprovalGate | undefined;
@@ -58,6 +78,8 @@ export interface HookServiceDeps extends DecisionDeps {
 
 export interface HookDecision {
   decision: Decision;
+  /** Where the call happens; absent when deciding failed before it was known. */
+  env?: CallEnvironment;
   /** Exactly what the hook prints: '' when Writ has no objection. */
   output: string;
 }
@@ -72,13 +94,18 @@ export function decidePreToolUse(payload: HookPayload, deps: DecisionDeps, proje
       return { decision, output: preToolUseOutput(decision) };
     }
     const env = deps.environment(payload.cwd!, projectDir);
+    const session = payload.session_id ?? '';
+    const posture = deps.posture?.();
     decision = decide(deps.policy(), deps.parser, deps.principal, { tool: payload.tool_name!, input: payload.tool_input }, env, {
       agent: AGENT,
       agentVersion: deps.agentVersion() ?? 'unknown',
-      session: payload.session_id ?? '',
+      session,
       permissionMode: payload.permission_mode ?? '',
       writHome: deps.writHome,
+      touched: deps.touched?.(session) ?? UNTOUCHED,
+      ...(posture && { posture }),
     });
+    return { decision, output: preToolUseOutput(decision), env };
   } catch (error) {
     const reason = `Writ denied this call because deciding it failed (${(error as Error).message}). Report this to your Writ administrator.`;
     decision = denial('writ.internal-error', reason, deps.policy().hash);
@@ -110,6 +137,7 @@ export class HookService {
     if (payload.hook_event_name === ENFORCING_HOOK) return this.enforce(payload, request);
     try {
       this.deps.journal.append(this.draft(payload, eventData(payload), request));
+      if (payload.hook_event_name === 'PostToolUse') this.observeRanCall(payload, request.projectDir);
       return { status: 200, body: '' };
     } catch (error) {
       return { status: 500, body: `Writ could not record the ${payload.hook_event_name} event: ${(error as Error).message}` };
@@ -136,11 +164,12 @@ export class HookService {
     const gate = this.deps.approvals?.();
     const rule = gate?.reviewRule(decided.decision, this.deps.policy());
     if (!gate || !rule) return this.answer(payload, request, decided);
-    return gate.settle(payload, decided.decision, rule).then((decision) => this.answer(payload, request, { decision, output: preToolUseOutput(decision) }));
+    return gate.settle(payload, decided.decision, rule).then((decision) => this.answer(payload, request, { decision, output: preToolUseOutput(decision), env: decided.env }));
   }
 
-  private answer(payload: HookPayload, request: HookRequest, { decision, output }: HookDecision): HookAnswer {
+  private answer(payload: HookPayload, request: HookRequest, { decision, output, env }: HookDecision): HookAnswer {
     const answer = decision.decision === 'allow' ? (decision.explicitAllow ? 'allow' : 'silent') : decision.decision;
+    const touched = this.deps.touched?.(payload.session_id ?? '');
     try {
       const bundle = this.deps.bundle?.();
       // Recorded before the answer is sent: once the agent acts, its evidence already exists.
@@ -148,13 +177,43 @@ export class HookService {
         this.draft(payload, {
           ...eventData(payload),
           actions: decision.actions.map(redactAction),
-          decision: { decision: decision.decision, answer, rules: decision.rules, reason: decision.reason, policy_hash: decision.policyHash, ...(bundle && { bundle }) },
+          decision: {
+            decision: decision.decision,
+            answer,
+            rules: decision.rules,
+            reason: decision.reason,
+            policy_hash: decision.policyHash,
+            ...(bundle && { bundle }),
+            ...(decision.monitored && { monitored: decision.monitored }),
+            ...(touched && TOUCHED_FLAGS.some((flag) => touched[flag]) && { touched }),
+          },
         }, request),
       );
+      // A call about to run marks its session now, so the very next call already sees it.
+      if (decision.decision === 'allow' && env) this.deps.sessions?.add(payload.session_id ?? '', touchedBy(decision, this.deps.policy().rules, env, this.deps.policy().settings), payload.tool_use_id);
     } catch (error) {
       return { status: 200, body: denyOutput(`Writ denied this call because it could not record it (${(error as Error).message}).`) };
     }
     return { status: 200, body: output };
+  }
+
+  /** A PostToolUse says the call ran, whatever Writ answered (a person may have approved an ask): the session takes its flags. */
+  private observeRanCall(payload: HookPayload, projectDir?: string): void {
+    if (!this.deps.sessions || !payload.session_id || !payload.tool_name || !payload.cwd) return;
+    try {
+      const env = this.deps.environment(payload.cwd, projectDir);
+      const policy = this.deps.policy();
+      const decision = decide(policy, this.deps.parser, this.deps.principal, { tool: payload.tool_name, input: payload.tool_input }, env, {
+        agent: AGENT,
+        agentVersion: this.deps.agentVersion() ?? 'unknown',
+        session: payload.session_id,
+        permissionMode: payload.permission_mode ?? '',
+        writHome: this.deps.writHome,
+      });
+      this.deps.sessions.add(payload.session_id, touchedBy(decision, policy.rules, env, policy.settings), payload.tool_use_id);
+    } catch {
+      // The event is recorded; a call Writ cannot analyse sets no flag, and its PreToolUse was denied anyway.
+    }
   }
 
   private malformed(request: HookRequest, reason: string): HookAnswer {

@@ -19,6 +19,8 @@ export interface WritHome {
   policyBundle: string;
   /** The last control state received (signed envelope: version and kill switches). */
   controlState: string;
+  /** The device's posture as the posture collector last wrote it. */
+  posture: string;
 }
 
 export function resolveWritHome(explicit?: string, env: NodeJS.ProcessEnv = process.env): WritHome {
@@ -35,6 +37,7 @@ export function resolveWritHome(explicit?: string, env: NodeJS.ProcessEnv = proc
     enrollment: join(root, 'enrollment.json'),
     policyBundle: join(root, 'policy-bundle.json'),
     controlState: join(root, 'control-state.json'),
+    posture: join(root, 'posture.json'),
   };
 }
 

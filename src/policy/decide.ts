@@ -4,6 +4,7 @@ import type { AuthorizationRequest, AuthorizationResult, EntityJson, PreparedPol
 import { MalformedCall, normaliseToolCall, type ToolCall } from './normalise.js';
 import { mcpToolEntity } from './mcp.js';
 import { baseName, homeRelative, isUnder } from './paths.js';
+import { observe, touchedByActions } from './session.js';
 import { DEFAULT_SETTINGS, type PolicySettings } from './settings.js';
 import type { ShellParser } from './shell/parse.js';
 
@@ -83,7 +84,10 @@ export function decide(policy: PreparedPolicy, parser: ShellParser, principal: P
     const reason = error instanceof MalformedCall ? error.message : `Writ could not analyse the call (${(error as Error).message})`;
     return { decision: 'deny', explicitAllow: false, rules: ['writ.malformed-call'], reason: `Writ denied this call: ${reason}.`, actions: [], verdicts: [], policyHash: policy.hash };
   }
-  const verdicts = actions.map((action) => judge(policy, principal, action, call.tool, env, context));
+  // The session as it will be once this call has run: a call that itself reads private data and sends it
+  // out is judged with both flags.
+  const touched = observe(context.touched ?? UNTOUCHED, touchedByActions(actions, env, policy.settings, 'before-running'));
+  const verdicts = actions.map((action) => judge(policy, principal, action, call.tool, env, { ...context, touched }));
   const worst = verdicts.reduce<ActionVerdict | undefined>((top, verdict) => (!top || RANK[verdict.decision] > RANK[top.decision] ? verdict : top), undefined);
   const decision = worst?.decision ?? 'allow';
   const rules = decision === 'allow' ? [...new Set(verdicts.flatMap((verdict) => verdict.rules))] : [...new Set(verdicts.filter((verdict) => verdict.decision === decision).flatMap((verdict) => verdict.rules))];

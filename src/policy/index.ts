@@ -4,5 +4,7 @@ export { checkPolicy, preparePolicy, policyHash, PolicyError, type PolicyFile, t
 export { decide, describeAction, UNTOUCHED, type CallContext, type Decision, type DecisionKind, type Posture, type Principal, type Touched } from './decide.js';
 export { MalformedCall, normaliseToolCall, type ToolCall } from './normalise.js';
 export { loadShellParser, type ShellParser } from './shell/parse.js';
+export { CompileError, compileClaudeCode, formatManagedSettings, NATIVE_ANNOTATIONS, type ClaudeCodeCompileOptions, type ClaudeHooksSetting, type ClaudeManagedSettings, type McpServerEntry } from './compile/claude-code.js';
 export { CASE_ENVIRONMENT, parseCaseFile, runCases, type CaseResult, type PolicyCase, type PolicyCaseFile } from './test-cases.js';
 export { DEFAULT_SETTINGS, globMatches, parsePolicySettings, SETTINGS_FILE, type PolicySettings } from './settings.js';
+export { observe, repositoryTrusted, TOUCHED_FLAGS, touchedBy, type TouchedFlag } from './session.js';

@@ -18,10 +18,21 @@ export function touchedBy(decision: Decision, rules: ReadonlyMap<string, Rule>, 
     for (const id of [...verdict.rules, ...(verdict.monitored ?? [])]) {
       for (const flag of rules.get(id)?.touches ?? []) flags.add(flag);
     }
-    actionFlags(verdict.action, env, settings).forEach((flag) => flags.add(flag));
   }
+  touchedByActions(decision.actions, env, settings).forEach((flag) => flags.add(flag));
   // Reading a secret is reading private data too.
   if (flags.has('secrets')) flags.add('private_data');
+  return flags;
+}
+
+/**
+ * The flags a call's own actions set. Judging a call before it runs, what it reads counts (a command that reads
+ * a project file and posts it sends private data), but what it fetches does not: content the call has not
+ * received yet cannot have steered it.
+ */
+export function touchedByActions(actions: readonly Action[], env: CallEnvironment, settings: PolicySettings, moment: 'before-running' | 'ran' = 'ran'): Set<TouchedFlag> {
+  const flags = new Set(actions.flatMap((action) => actionFlags(action, env, settings)));
+  if (moment === 'before-running') flags.delete('untrusted');
   return flags;
 }
 
