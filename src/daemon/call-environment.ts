@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CallEnvironment } from '../policy/index.js';
+import { cachedMcpConfiguration, defaultMcpConfigLocations } from './mcp-config.js';
 import { parseDestination } from '../policy/shell/network.js';
 
 const MAX_GLOB_MATCHES = 256;
@@ -34,14 +35,17 @@ function cachedGitFacts(cwd: string): GitFacts | undefined {
 
 export function callEnvironment(cwd: string, projectDir?: string): CallEnvironment {
   const git = cachedGitFacts(cwd);
+  const project = projectDir ?? git?.root ?? cwd;
   return {
     home: HOME,
     cwd,
-    projectDir: projectDir ?? git?.root ?? cwd,
+    projectDir: project,
     tempDirs: TEMP_DIRS,
     osUser: OS_USER,
     gitRemotes: git?.remotes ?? {},
     gitBranch: git?.branch,
+    // Which MCP server a tool call reaches is decided by these files, not by the name in the tool.
+    mcpServers: cachedMcpConfiguration(defaultMcpConfigLocations(project, cwd)).servers,
     expandGlob,
     realpath(path) {
       try {
