@@ -101,7 +101,8 @@ export class ApprovalGate {
         const why = error instanceof ServerError ? error.message : String(error);
         return denied(decision, APPROVAL_RULES.unavailable, `${decision.reason} It needs a reviewer of \`${reviewers}\`, but the Writ server could not be asked (${why}), so Writ denied it. Try again when the server is reachable.`);
       }
-      if (created) this.#record(`${answer.id}:requested`, 'approval.requested', payload, { id: answer.id, digest, reviewers, rules: decision.rules, expires_at: answer.expires_at });
+      // Once per approval this daemon hears of, even if the answer that created it was lost to a timeout.
+      this.#record(`${answer.id}:requested`, 'approval.requested', payload, { id: answer.id, created, digest, reviewers, rules: decision.rules, expires_at: answer.expires_at });
       return this.#conclude(payload, decision, digest, answer);
     } catch (error) {
       return denied(decision, APPROVAL_RULES.invalid, `Writ denied this call: its approval could not be settled (${(error as Error).message}).`);
@@ -153,6 +154,8 @@ export class ApprovalGate {
       return denied(decision, decision.rules, `Writ denied this call: approval ${signed.id} expired at ${signed.expires_at}; make the call again to ask anew.`);
     }
     const granted = { id: signed.id, decision: signed };
+    const now = this.#options.now().getTime();
+    for (const [key, held] of this.#granted) if (Date.parse(held.decision.expires_at) <= now) this.#granted.delete(key);
     this.#granted.set(digest, granted);
     return approved(decision, granted);
   }
