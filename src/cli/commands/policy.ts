@@ -20,13 +20,14 @@ import {
 import { adminClientOptions } from '../admin-client.js';
 import { UsageError, type Command } from '../command.js';
 import { publishCommand } from './fleet.js';
+import { policyCompileCommand } from './policy-compile.js';
 
-const SUBCOMMANDS = 'check | eval | test | publish';
+const SUBCOMMANDS = 'check | eval | test | publish | compile';
 
 export const policyCommand: Command = {
-  usage: `policy check|eval|test [--policy DIR] [--jsonl] [DIR] | ${publishCommand.usage}`,
+  usage: `policy check|eval|test [--policy DIR] [--jsonl] [DIR] | ${publishCommand.usage} | ${policyCompileCommand.usage}`,
   summary: 'validate policies, decide payloads from stdin, run policy test cases, or publish a signed bundle to every device',
-  options: { policy: { type: 'string' }, jsonl: { type: 'boolean' }, comment: { type: 'string' }, ...adminClientOptions },
+  options: { policy: { type: 'string' }, jsonl: { type: 'boolean' }, comment: { type: 'string' }, ...adminClientOptions, ...policyCompileCommand.options },
   async run({ values, positionals }) {
     const [sub, ...rest] = positionals;
     const dir = policyDirFor(values.policy as string | undefined, resolveWritHome(values.home as string | undefined).policy);
@@ -34,6 +35,7 @@ export const policyCommand: Command = {
     if (sub === 'eval') return evaluate(dir, rest, values.jsonl === true, resolveWritHome(values.home as string | undefined).root);
     if (sub === 'test') return test(dir, rest);
     if (sub === 'publish') return publishCommand.run(values, rest[0] ?? dir);
+    if (sub === 'compile') return policyCompileCommand.run(values, rest, dir);
     throw new UsageError(`policy needs a subcommand: ${SUBCOMMANDS}${sub ? ` (got "${sub}")` : ''}`);
   },
 };
