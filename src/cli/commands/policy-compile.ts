@@ -15,6 +15,7 @@ import { oneOf } from '../options.js';
 const TARGETS = ['claude-code'] as const;
 const MANAGED_FILE_MODE = 0o644;
 
+/** `writ policy compile`: wired into `writ policy` (policy.ts), like `publish`. */
 export const policyCompileCommand = {
   usage: 'policy compile --target claude-code [--policy DIR] [--out FILE] [--hooks command|none] [--shim PATH] [--home DIR]',
   options: { target: { type: 'string' }, out: { type: 'string' }, hooks: { type: 'string' }, shim: { type: 'string' } } as const,
