@@ -38,8 +38,8 @@ export function parseMcpToolName(name: string, servers: Record<string, McpServer
     else if (prefix.length === best.prefix.length) best.configs.push(config);
   }
   if (!best) return { server: fallback[1]!, tool: fallback[2]! };
-  const fingerprints = new Set(best.configs.map((config) => identifyMcpServer(config).fingerprint));
-  return { server: best.prefix.slice(5, -2), tool: name.slice(best.prefix.length), ...(fingerprints.size === 1 && { config: best.configs[0]! }) };
+  const unambiguous = best.configs.length === 1 || new Set(best.configs.map((config) => identifyMcpServer(config).fingerprint)).size === 1;
+  return { server: best.prefix.slice(5, -2), tool: name.slice(best.prefix.length), ...(unambiguous && { config: best.configs[0]! }) };
 }
 
 /** The actions of an MCP tool call: the call itself and, for a remote server, the request to its host. */
@@ -84,7 +84,11 @@ export function mcpToolEntity(action: McpCallAction, settings: PolicySettings): 
 export function flattenArguments(input: unknown): { args: string[]; truncated: boolean } {
   const args = new Set<string>();
   let truncated = false;
-  for (const { path, value } of scalars(input)) {
+  for (const { path, value, tooDeep } of scalars(input)) {
+    if (tooDeep) {
+      truncated = true;
+      continue;
+    }
     const text = scalarText(value);
     if (text.length > MAX_VALUE_LENGTH) truncated = true;
     for (const key of new Set([path, path.replace(/\[\d+\]/g, '[]')])) {
@@ -95,9 +99,12 @@ export function flattenArguments(input: unknown): { args: string[]; truncated: b
   return { args: [...args], truncated };
 }
 
-/** Every scalar below `input`, with its path and the key it sits under; too deep counts as truncated elsewhere. */
-function* scalars(input: unknown, path = '', key = '', depth = 0): Generator<{ path: string; key: string; value: unknown }> {
-  if (depth > MAX_DEPTH) return;
+/** Every scalar below `input`, with its path and the key it sits under; `tooDeep` where nesting goes past the limit. */
+function* scalars(input: unknown, path = '', key = '', depth = 0): Generator<{ path: string; key: string; value: unknown; tooDeep?: boolean }> {
+  if (depth > MAX_DEPTH) {
+    yield { path, key, value: undefined, tooDeep: true };
+    return;
+  }
   if (Array.isArray(input)) {
     for (const [index, item] of input.entries()) yield* scalars(item, `${path}[${index}]`, key, depth + 1);
   } else if (typeof input === 'object' && input !== null) {

@@ -48,9 +48,12 @@ const WRITE_FUNCTIONS = new Set([
 ]);
 const READ_PRAGMAS = new Set(['table_info', 'table_xinfo', 'table_list', 'index_list', 'index_info', 'index_xinfo', 'foreign_key_list', 'database_list', 'compile_options', 'integrity_check', 'quick_check', 'function_list', 'pragma_list', 'collation_list', 'module_list']);
 const RANK: Record<SqlVerdict, number> = { read: 0, unknown: 1, write: 2 };
+/** Longer texts are `unknown` unread: classifying costs about a millisecond a kilobyte, on the hook's clock. */
+const MAX_SQL_LENGTH = 16_384;
 
 /** Classifies a SQL text: `write` when any statement may change state, `unknown` when some statement is not understood. */
 export function classifySql(text: string): SqlClassification {
+  if (text.length > MAX_SQL_LENGTH) return { verdict: 'unknown', statements: [], recognised: true };
   const readings = (['ansi', 'mysql'] as const).map((dialect) => classifyAs(text, dialect));
   const worst = readings.reduce((top, reading) => (RANK[reading.verdict] > RANK[top.verdict] ? reading : top));
   const recognised = readings.some((reading) => reading.recognised);
@@ -147,14 +150,16 @@ function tokenize(text: string, dialect: Dialect): { statements: Token[][]; obsc
   while (i < text.length) {
     const char = text[i]!;
     const next = text[i + 1];
-    if (char === ';') {
+    if (char === ' ' || char === '\n' || char === '\t' || char === ',') {
+      i++;
+    } else if (char === ';') {
       if (current.length > 0) statements.push(current);
       current = [];
       i++;
     } else if ((char === '-' && next === '-' && (dialect === 'ansi' || /[\s]|^$/.test(text[i + 2] ?? ''))) || (char === '#' && dialect === 'mysql')) {
       // PostgreSQL and MySQL end a line comment at \r as well as \n.
-      const end = text.slice(i).search(/[\r\n]/);
-      i = end < 0 ? text.length : i + end + 1;
+      const end = matchAt(LINE_END, text, i);
+      i = end ? end.index + 1 : text.length;
     } else if (char === '/' && next === '*') {
       if (dialect === 'mysql' && text[i + 2] === '!') {
         // MySQL runs the inside of /*! … */ (and /*!50000 … */) as code.
@@ -180,7 +185,7 @@ function tokenize(text: string, dialect: Dialect): { statements: Token[][]; obsc
       if (/u&$/i.test(text.slice(Math.max(0, i - 2), i))) obscured = true;
       i = end < 0 ? text.length : end;
     } else if (char === '$' && dialect === 'ansi' && !/[\p{L}\p{N}_]/u.test(text[i - 1] ?? '')) {
-      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i));
+      const tag = matchAt(DOLLAR_TAG, text, i);
       if (!tag) {
         i++;
         continue;
@@ -189,7 +194,7 @@ function tokenize(text: string, dialect: Dialect): { statements: Token[][]; obsc
       if (end < 0) obscured = true;
       i = end < 0 ? text.length : end + tag[0].length;
     } else if (/[\p{L}_]/u.test(char)) {
-      const word = /^[\p{L}\p{N}_$]+/u.exec(text.slice(i))![0];
+      const word = matchAt(WORD, text, i)![0];
       push({ text: word.toLowerCase(), quoted: false });
       i += word.length;
     } else {
@@ -200,6 +205,16 @@ function tokenize(text: string, dialect: Dialect): { statements: Token[][]; obsc
   if (current.length > 0) statements.push(current);
   if (executableComments > 0) obscured = true;
   return { statements, obscured };
+}
+
+// Sticky (or global) expressions matched at a position, so a long text is never copied once per token.
+const LINE_END = /[\r\n]/g;
+const DOLLAR_TAG = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/y;
+const WORD = /[\p{L}\p{N}_$]+/uy;
+
+function matchAt(expression: RegExp, text: string, index: number): RegExpExecArray | null {
+  expression.lastIndex = index;
+  return expression.exec(text);
 }
 
 /** The index after the comment that starts at `start`, or -1 when it never ends. PostgreSQL nests them. */
