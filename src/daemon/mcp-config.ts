@@ -9,7 +9,7 @@
 // Every file here is user-controlled. A file that cannot be read as JSON is ignored with the reason kept;
 // an entry that is not a server takes its name out of the lower scopes too, so a broken project entry
 // cannot make Writ see the user's approved server of the same name while Claude Code runs another.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { McpServerConfig } from '../policy/mcp.js';
@@ -165,21 +165,34 @@ function toServerConfig(entry: Record<string, unknown>): McpServerConfig {
   return config;
 }
 
+// ~/.claude.json also holds Claude Code's per-project history and can run to megabytes: a file is parsed
+// again only when its size, modification time or inode changed.
+const parsedFiles = new Map<string, { stamp: string; value: unknown; problem?: string }>();
+
 /** The parsed file, or undefined when it does not exist; a file that is not JSON is a problem, not an error. */
 function readJsonFile(file: string, problems: McpConfiguration['problems']): unknown {
-  let text: string;
+  let parsed: { stamp: string; value: unknown; problem?: string };
   try {
-    text = readFileSync(file, 'utf8');
+    const stat = statSync(file);
+    const stamp = `${stat.size}:${stat.mtimeMs}:${stat.ino}`;
+    const hit = parsedFiles.get(file);
+    parsed = hit?.stamp === stamp ? hit : { stamp, ...parseJson(readFileSync(file, 'utf8')) };
+    if (parsedFiles.size > 256) parsedFiles.clear();
+    parsedFiles.set(file, parsed);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push({ file, message: `cannot be read: ${(error as Error).message}` });
     return undefined;
   }
+  if (parsed.problem) problems.push({ file, message: parsed.problem });
+  return parsed.value;
+}
+
+function parseJson(text: string): { value: unknown; problem?: string } {
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text) };
   } catch (error) {
-    problems.push({ file, message: `not JSON: ${(error as Error).message}` });
-    return undefined;
+    return { value: undefined, problem: `not JSON: ${(error as Error).message}` };
   }
 }
 

@@ -120,7 +120,7 @@ function scalarText(value: unknown): string {
   return typeof value === 'string' ? value : String(value);
 }
 
-const SQL_KEYS = new Set(['sql', 'statement', 'statements', 'sql_query', 'sqlquery', 'sql_statement', 'sqlstatement', 'query_sql']);
+const SQL_KEYS = new Set(['sql', 'statement', 'statements', 'sql_query', 'sqlquery', 'sql_statement', 'sqlstatement', 'query_sql', 'sql_text', 'sqltext', 'raw_sql', 'rawsql', 'query_text', 'querytext']);
 const QUERY_KEYS = new Set(['query', 'queries']);
 const DATABASE_WORDS = new Set([
   'sql', 'db', 'database', 'databases', 'postgres', 'postgresql', 'pg', 'psql', 'mysql', 'mariadb', 'sqlite', 'mssql', 'sqlserver', 'oracle', 'snowflake', 'bigquery',

@@ -98,8 +98,8 @@ describe('MCP configuration', () => {
   it('caches briefly, then reads again', () => {
     write(join(locations.projectDir, '.mcp.json'), { mcpServers: { one: server('one') } });
     assert.deepEqual(Object.keys(cachedMcpConfiguration(locations, 1_000).servers), ['one']);
-    write(join(locations.projectDir, '.mcp.json'), { mcpServers: { two: server('two') } });
+    write(join(locations.projectDir, '.mcp.json'), { mcpServers: { second: server('second') } });
     assert.deepEqual(Object.keys(cachedMcpConfiguration(locations, 1_500).servers), ['one']);
-    assert.deepEqual(Object.keys(cachedMcpConfiguration(locations, 4_000).servers), ['two']);
+    assert.deepEqual(Object.keys(cachedMcpConfiguration(locations, 4_000).servers), ['second']);
   });
 });
