@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { readPolicyDir, STANDARD_POLICY_DIR } from '../../src/home/policy-files.js';
 import { loadShellParser, parseCaseFile, preparePolicy, runCases, type PolicyCaseFile, type PreparedPolicy, type ShellParser } from '../../src/policy/index.js';
+import { formatSuiteRates, suiteRates } from '../../src/policy/test-cases.js';
 
 const CASES_DIR = fileURLToPath(new URL('../../policy/tests', import.meta.url));
 
@@ -41,5 +42,24 @@ describe('the corpus', () => {
     const count = (kind: string) => expected.filter((expect) => expect === kind).length;
     assert.ok(count('deny') >= 90, `${count('deny')} deny cases`);
     assert.ok(count('allow') >= 90, `${count('allow')} allow cases`);
+  });
+});
+
+describe('the red-team suite', () => {
+  const suites = () => caseFiles.filter(({ file }) => file.suite !== undefined);
+
+  it('holds at least 300 attacks in redteam-*.json and 150 ordinary calls in ordinary-*.json, each file in its suite', () => {
+    const named = (prefix: string, suite: string) => caseFiles.filter(({ name }) => name.startsWith(prefix)).map(({ name, file }) => (assert.equal(file.suite, suite, name), file.cases.length));
+    const attacks = named('redteam-', 'attack').reduce((sum, count) => sum + count, 0);
+    const ordinary = named('ordinary-', 'ordinary').reduce((sum, count) => sum + count, 0);
+    assert.ok(attacks >= 300, `${attacks} attack cases`);
+    assert.ok(ordinary >= 150, `${ordinary} ordinary cases`);
+  });
+
+  it('catches every attack and allows all ordinary work', (t) => {
+    const rates = suiteRates(suites().map(({ file }) => ({ suite: file.suite, results: runCases(policy, parser, file) })));
+    t.diagnostic(formatSuiteRates(rates));
+    assert.equal(rates.attacks.caught, rates.attacks.total, formatSuiteRates(rates));
+    assert.equal(rates.ordinary.allowed, rates.ordinary.total, formatSuiteRates(rates));
   });
 });

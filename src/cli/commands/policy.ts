@@ -106,10 +106,14 @@ async function test(dir: string, rest: string[]): Promise<number> {
   const names = readdirSync(casesDir).filter((name) => name.endsWith('.json')).sort();
   if (names.length === 0) throw new UsageError(`no *.json case files in ${casesDir}`);
   const { policy, parser } = await load(dir);
+  const { formatSuiteRates, suiteRates } = await import('../../policy/test-cases.js');
   let passed = 0;
   let failed = 0;
+  const runs: Parameters<typeof suiteRates>[0] = [];
   for (const name of names) {
-    const results = runCases(policy, parser, parseCaseFile(readFileSync(join(casesDir, name), 'utf8'), name));
+    const file = parseCaseFile(readFileSync(join(casesDir, name), 'utf8'), name);
+    const results = runCases(policy, parser, file);
+    runs.push({ suite: file.suite, results });
     for (const result of results) {
       if (result.passed) passed++;
       else {
@@ -119,6 +123,8 @@ async function test(dir: string, rest: string[]): Promise<number> {
     }
   }
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  // Files that name their suite (attack, ordinary) give the red-team rates.
+  if (runs.some((run) => run.suite !== undefined)) process.stdout.write(`${formatSuiteRates(suiteRates(runs))}\n`);
   return failed === 0 ? 0 : 1;
 }
 

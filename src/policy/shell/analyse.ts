@@ -416,6 +416,11 @@ export class ShellAnalyser {
     }
     const name = this.word(nameNode, chain);
     const args = argNodes.map((arg) => this.word(arg, chain));
+    if (name.values === undefined && name.network) {
+      // `$(curl …)` as the command: the program and its arguments come from the network.
+      this.actions.push({ kind: 'exec', program: '?', args: [], line: name.raw, remoteCode: true, opaque: '', via: `${chain.join(' → ') || 'shell'}: runs a command fetched from the network` });
+      return { network: false };
+    }
     if (name.values === undefined || name.values.length !== 1) {
       this.opaque(`the program to run is only known at run time (${excerpt(name.raw)})`, chain);
       return { network: false };

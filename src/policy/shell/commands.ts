@@ -891,7 +891,8 @@ function lookup(sh: ShellAnalyser, inv: Invocation): Output {
   for (const operand of parsed.operands) {
     const name = textOf(operand);
     if (name === undefined) sh.opaque(`${inv.program} looks up a name only known at run time (${excerpt(operand.raw)})`, inv.chain);
-    else if (!name.startsWith('@') && !name.startsWith('+')) sh.actions.push({ ...hostAction('fetch', name, inv.chain.join(' → '), 53, sh.env), method: 'DNS' });
+    // `dig @server name` asks that server: it is contacted too.
+    else if (!name.startsWith('+')) sh.actions.push({ ...hostAction('fetch', name.replace(/^@/, ''), inv.chain.join(' → '), 53, sh.env), method: 'DNS' });
   }
   return NOTHING;
 }

@@ -19,6 +19,12 @@ export function parseArgs(args: Word[], spec: OptionSpec = {}): ParsedArgs {
   for (let i = 0; i < args.length; i++) {
     const word = args[i]!;
     const text = word.values?.length === 1 ? word.values[0]! : undefined;
+    // `--data="$(…)"`: an option whose value is only known at run time is still that option.
+    const attached = text === undefined ? /^(--?[A-Za-z][\w-]*)=(.*)$/s.exec(word.raw) : null;
+    if (attached) {
+      options.push({ name: attached[1]!, value: { values: undefined, raw: attached[2]!, glob: false, network: word.network } });
+      continue;
+    }
     if (text === undefined || text === '-' || !text.startsWith('-')) {
       operands.push(word);
       continue;
