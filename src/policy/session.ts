@@ -4,6 +4,7 @@
 import type { Action, CallEnvironment } from './actions.js';
 import type { Decision, Touched } from './decide.js';
 import type { Rule } from './engine.js';
+import { isInternalServer } from './mcp.js';
 import { isUnder } from './paths.js';
 import { globMatches, type PolicySettings } from './settings.js';
 
@@ -69,7 +70,7 @@ function actionFlags(action: Action, env: CallEnvironment, settings: PolicySetti
       return ['untrusted'];
     case 'mcp_call':
       // An internal server's results are the organisation's own data; any other server's are untrusted.
-      return settings.mcp_servers[action.server]?.trust === 'internal' ? ['private_data'] : ['untrusted'];
+      return isInternalServer(action.server, action.identity, settings) ? ['private_data'] : ['untrusted'];
     default:
       return [];
   }
