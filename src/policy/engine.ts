@@ -221,10 +221,10 @@ export function ruleTexts(files: PolicyFile[]): Record<string, string> {
 }
 
 /**
- * Cedar's answer with the policy texts parsed for this one call, as a naive integration would: the
- * baseline of the policy-scale benchmark, and a third opinion in the rule index's tests.
+ * Cedar's answer with the policy parsed for this one call, as a naive integration would: the baseline of
+ * the policy-scale benchmark (one text), and a third opinion in the rule index's tests (texts by rule id).
  */
-export function authorizeUnprepared(texts: Record<string, string>, request: AuthorizationRequest): AuthorizationResult {
+export function authorizeUnprepared(texts: string | Record<string, string>, request: AuthorizationRequest): AuthorizationResult {
   return resultOf(cedar.isAuthorized({ ...request, policies: { staticPolicies: texts }, validateRequest: false } as cedar.AuthorizationCall));
 }
 
@@ -312,4 +312,44 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 
 function expectSuccess(answer: cedar.CheckParseAnswer, what: string): void {
   if (answer.type === 'failure') throw new Error(`cedar could not load the ${what}: ${answer.errors.map((error) => error.message).join('; ')}`);
+}
+
+/** One rule with the forms the rollout tools read: its text, Cedar's JSON form and the actions its scope names. */
+export interface RuleForm extends Rule {
+  text: string;
+  /** Cedar's JSON form of the policy (effect, principal, action, resource, conditions, annotations). */
+  json: Record<string, unknown> | undefined;
+  /** The actions its scope names; undefined when the scope names none, so it applies to every action. */
+  actions: string[] | undefined;
+}
+
+/** Every rule of the files that parse, in file order: what `writ policy lint` and `explain` look at. */
+export function ruleForms(files: PolicyFile[]): RuleForm[] {
+  return files.filter(isCedarFile).flatMap(rulesOf).map(({ reads: _reads, json, ...rule }) => ({ ...rule, json: json as Record<string, unknown> | undefined }));
+}
+
+/** Cedar's validator warnings (impossible policies, scopes no request can meet), with the file and line of the rule. */
+export function policyWarnings(files: PolicyFile[]): PolicyProblem[] {
+  return files.filter(isCedarFile).flatMap((file) => {
+    const validation = cedar.validate({ schema: SCHEMA, policies: { staticPolicies: file.text }, validationSettings: { mode: 'strict' } });
+    return validation.type === 'success' ? validation.validationWarnings.map((entry) => located(file, entry.error)) : [];
+  });
+}
+
+/** What one rule does with one request on its own: whether it is satisfied, and the errors that stop it applying. */
+export interface RuleMatch {
+  id: string;
+  matched: boolean;
+  errors: string[];
+}
+
+/**
+ * Asks Cedar about each rule alone (a one-policy set per rule), so every rule a request satisfies is seen,
+ * not only the determining ones Cedar reports for the whole set.
+ */
+export function matchEachRule(rules: readonly RuleForm[], request: AuthorizationRequest): RuleMatch[] {
+  return rules.map((rule) => {
+    const answer = authorizeUnprepared({ [rule.id]: rule.text }, request);
+    return { id: rule.id, matched: answer.rules.includes(rule.id), errors: answer.errors };
+  });
 }
