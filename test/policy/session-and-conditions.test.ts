@@ -229,7 +229,7 @@ describe('annotations and settings are checked', () => {
 
   it('every session case file in the standard tests states its suite', () => {
     const dir = join(STANDARD_POLICY_DIR, '..', 'tests');
-    for (const name of readdirSync(dir).filter((file) => file.startsWith('session-'))) {
+    for (const name of readdirSync(dir).filter((file) => file.endsWith('-session.json'))) {
       const file = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { suite?: string };
       assert.ok(file.suite === 'attack' || file.suite === 'ordinary', name);
     }
