@@ -21,13 +21,14 @@ import { adminClientOptions } from '../admin-client.js';
 import { UsageError, type Command } from '../command.js';
 import { publishCommand } from './fleet.js';
 import { policyCompileCommand } from './policy-compile.js';
+import { explainCommand, lintCommand, POLICY_ROLLOUT_USAGE, policyRolloutOptions, replayCommand } from './policy-rollout.js';
 
-const SUBCOMMANDS = 'check | eval | test | publish | compile';
+const SUBCOMMANDS = 'check | eval | test | publish | compile | replay | lint | explain';
 
 export const policyCommand: Command = {
-  usage: `policy check|eval|test [--policy DIR] [--jsonl] [DIR] | ${publishCommand.usage} | ${policyCompileCommand.usage}`,
-  summary: 'validate policies, decide payloads from stdin, run policy test cases, or publish a signed bundle to every device',
-  options: { policy: { type: 'string' }, jsonl: { type: 'boolean' }, comment: { type: 'string' }, ...adminClientOptions, ...policyCompileCommand.options },
+  usage: `policy check|eval|test [--policy DIR] [--jsonl] [DIR] | ${publishCommand.usage} | ${policyCompileCommand.usage} | ${POLICY_ROLLOUT_USAGE}`,
+  summary: 'validate policies, decide payloads from stdin, run policy test cases, or publish a signed bundle to every device; replay recorded history against a candidate, lint it, explain one payload',
+  options: { policy: { type: 'string' }, jsonl: { type: 'boolean' }, comment: { type: 'string' }, ...adminClientOptions, ...policyCompileCommand.options, ...policyRolloutOptions },
   async run({ values, positionals }) {
     const [sub, ...rest] = positionals;
     const dir = policyDirFor(values.policy as string | undefined, resolveWritHome(values.home as string | undefined).policy);
@@ -36,6 +37,9 @@ export const policyCommand: Command = {
     if (sub === 'test') return test(dir, rest);
     if (sub === 'publish') return publishCommand.run(values, rest[0] ?? dir);
     if (sub === 'compile') return policyCompileCommand.run(values, rest, dir);
+    if (sub === 'replay') return replayCommand(dir, values, rest);
+    if (sub === 'lint') return lintCommand(dir, values, rest);
+    if (sub === 'explain') return explainCommand(dir, values, rest);
     throw new UsageError(`policy needs a subcommand: ${SUBCOMMANDS}${sub ? ` (got "${sub}")` : ''}`);
   },
 };
