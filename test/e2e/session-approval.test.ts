@@ -113,6 +113,18 @@ describe('a tainted session with real Claude Code, a named reviewer and a replay
       assert.equal((granted.data as { id: string }).id, review.id);
       assert.ok((granted.data as { reviewer: { name: string } }).reviewer.name, 'the grant names the reviewer');
       assert.ok(events.some((event) => event.kind === 'session.touched'), 'the taint is recorded');
+
+      // Replay: the recorded session against a candidate policy without the session rule. Exactly the two calls
+      // the rule sent to a reviewer change: the policy's answer was ask (the reviewer's is not the policy's).
+      const candidate = join(workspace.home, 'candidate-policy');
+      mkdirSync(candidate);
+      for (const name of readdirSync(device.home.policy).filter((file) => file !== '70-session.cedar')) copyFileSync(join(device.home.policy, name), join(candidate, name));
+      const replay = await runWrit(['policy', 'replay', '--since', '7d', '--policy', candidate, '--journal', device.home.journal, '--json'], workspace.home);
+      assert.equal(replay.status, 0, replay.stderr);
+      const lines = replay.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; tool_use_id?: string; direction?: string; replayed?: number });
+      const changes = lines.filter((line) => line.type === 'change');
+      assert.deepEqual(changes.map((change) => [change.tool_use_id, change.direction]), [['toolu_send_1', 'ask→allow'], ['toolu_send_2', 'ask→allow']]);
+      assert.ok(lines.find((line) => line.type === 'summary')!.replayed! >= 4, 'every recorded call was replayed');
     } finally {
       await model.close();
       if (!existsSync(approvedFlag)) writeFileSync(approvedFlag, '');
