@@ -33,8 +33,11 @@ export function lintPolicy(files: PolicyFile[]): LintFinding[] {
     const rule = at(warning.file, warning.line);
     // Cedar says `policy0`: the rule's own id reads better.
     const message = warning.message.replace(/^for policy `[^`]*`, /, '');
+    // Cedar may give one rule several reasons: one finding per rule, with all of them.
+    const earlier = findings.find((finding) => finding.kind === 'never-fires' && finding.file === warning.file && finding.line === warning.line);
+    if (earlier) earlier.message += `; ${message}`;
+    else findings.push({ severity: 'warning', kind: 'never-fires', file: warning.file, line: warning.line, ...(rule && { rule: rule.id }), message: `can never fire: ${message}` });
     if (rule) neverFires.add(rule.id);
-    findings.push({ severity: 'warning', kind: 'never-fires', file: warning.file, line: warning.line, ...(rule && { rule: rule.id }), message: `can never fire: ${message}` });
   }
   for (const rule of rules) {
     const where = { file: rule.file, line: rule.line, rule: rule.id };
