@@ -24,7 +24,8 @@ export class CedarSet {
   /** For a set of primitives only: constant-time `contains`. */
   private readonly primitives: Set<Primitive> | undefined;
   constructor(readonly items: Value[]) {
-    this.primitives = items.every(isPrimitive) ? new Set(items as Primitive[]) : undefined;
+    // Below a handful of items, a scan beats building a Set (most request sets are a command's arguments).
+    this.primitives = items.length > 8 && items.every(isPrimitive) ? new Set(items as Primitive[]) : undefined;
   }
   has(value: Value): boolean | Outcome {
     if (this.primitives && isPrimitive(value)) return this.primitives.has(value);
@@ -51,6 +52,10 @@ export interface RequestView {
   resource: EntityRef;
   context: CedarRecord;
   entity(ref: EntityRef): EntityJson | undefined;
+  /** fromJson, converting each set or record of the request once however many rules read it. */
+  convert(raw: unknown): Value;
+  /** ancestorKeys, computed once per entity of the request. */
+  ancestors(entity: EntityRef): Set<string>;
 }
 
 export type Evaluator = (view: RequestView) => Value;
@@ -107,16 +112,15 @@ export function fromJson(raw: unknown): Value {
 }
 
 /**
- * A plain JSON object that Cedar reads as a record: not an entity (`__entity`) or extension (`__extn`)
- * escape, nor a bare `{ type, id }`, which Cedar may read as an entity reference.
+ * A plain JSON object that Cedar reads as a record: no escape (`__entity`, `__extn` or any other `__` key),
+ * nor a bare `{ type, id }`, which Cedar may read as an entity reference.
  */
 export function isRecordJson(raw: unknown): boolean {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
   const prototype = Object.getPrototypeOf(raw);
   if (prototype !== Object.prototype && prototype !== null) return false;
-  if (Object.hasOwn(raw, '__entity') || Object.hasOwn(raw, '__extn')) return false;
   const keys = Object.keys(raw);
-  return !(keys.length === 2 && keys.includes('type') && keys.includes('id'));
+  return !keys.some((key) => key.startsWith('__')) && !(keys.length === 2 && keys.includes('type') && keys.includes('id'));
 }
 
 /** A literal of the policy's JSON form. */
@@ -134,7 +138,8 @@ export function attribute(view: RequestView, of: Value, name: string): Value {
   const attrs = of instanceof EntityRef ? view.entity(of)?.attrs : of instanceof CedarRecord ? of.attrs : undefined;
   if (attrs === undefined) return isOutcome(of) ? of : ERROR;
   const raw = Object.hasOwn(attrs, name) ? attrs[name] : undefined;
-  return raw === undefined ? ERROR : fromJson(raw);
+  if (raw === undefined) return ERROR;
+  return typeof raw === 'object' ? view.convert(raw) : fromJson(raw);
 }
 
 function hasAttribute(view: RequestView, of: Value, name: string): Value {
@@ -148,18 +153,22 @@ function hasAttribute(view: RequestView, of: Value, name: string): Value {
 
 /** Cedar's `in`: the entity itself or any ancestor through the request's entities, transitively. */
 function isIn(view: RequestView, entity: EntityRef, targets: EntityRef[]): boolean {
-  const seen = new Set<string>();
+  const ancestors = view.ancestors(entity);
+  return targets.some((target) => ancestors.has(`${target.type}\0${target.id}`));
+}
+
+/** The entity's own key and its ancestors' (`type\0id`), following parents through the request's entities. */
+export function ancestorKeys(view: RequestView, entity: EntityRef): Set<string> {
+  const seen = new Set<string>([`${entity.type}\0${entity.id}`]);
   const pending = [entity];
   while (pending.length > 0) {
-    const next = pending.pop()!;
-    if (targets.some((target) => target.type === next.type && target.id === next.id)) return true;
-    for (const raw of view.entity(next)?.parents ?? []) {
+    for (const raw of view.entity(pending.pop()!)?.parents ?? []) {
       const parent = (raw as { __entity?: { type: string; id: string } }).__entity ?? raw;
       const key = `${parent.type}\0${parent.id}`;
       if (!seen.has(key)) seen.add(key), pending.push(new EntityRef(parent.type, parent.id));
     }
   }
-  return false;
+  return seen;
 }
 
 function inEntities(view: RequestView, left: Value, right: Value): Value {

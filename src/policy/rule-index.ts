@@ -7,7 +7,7 @@
 // INVARIANT: a rule is left out of Cedar's set only when Cedar would evaluate it to false without an error,
 // so Cedar's answer over the rest (decision, determining rules, errors) equals its answer over all of them.
 import type { AuthorizationRequest, EntityJson } from './engine.js';
-import { CedarRecord, compileExpr, EntityRef, isOutcome, isRecordJson, type Evaluator, type RequestView } from './rule-eval.js';
+import { ancestorKeys, CedarRecord, compileExpr, EntityRef, fromJson, isOutcome, isRecordJson, type Evaluator, type RequestView, type Value } from './rule-eval.js';
 
 /** A rule as the index needs it: its Cedar JSON form and the actions its scope names. */
 export interface IndexedRule {
@@ -221,23 +221,40 @@ function viewOf(request: AuthorizationRequest): View | undefined {
     const key = `${uid.type}\0${uid.id}`;
     const parents = (entity.parents ?? []).map(refOf);
     if (!parents.every((parent) => parent !== undefined)) return undefined;
-    plain &&= isPlainRef(uid) && !seen.has(key) && isPlainRecord(entity.attrs ?? {}) && parents.every((parent) => isPlainRef(parent!));
+    plain &&= isPlainRef(uid) && !seen.has(key) && isRecord(entity.attrs) && isPlainRecord(entity.attrs) && Array.isArray(entity.parents) && parents.every((parent) => isPlainRef(parent!));
     seen.add(key);
     uids.push(uid);
   }
-  return {
+  const find = (ref: EntityRef): EntityJson | undefined => {
+    for (let index = uids.length - 1; index >= 0; index--) {
+      if (uids[index]!.id === ref.id && uids[index]!.type === ref.type) return entities[index];
+    }
+    return undefined;
+  };
+  // Rules read the principal's and the resource's attributes hundreds of times a request: look them up once.
+  const [principalEntity, resourceEntity] = [find(principal), find(resource)];
+  const converted = new Map<unknown, Value>();
+  const ancestors = new Map<string, Set<string>>();
+  const view: View = {
     principal,
     action,
     resource,
     context: new CedarRecord(context),
     plain,
-    entity(ref: EntityRef): EntityJson | undefined {
-      for (let index = uids.length - 1; index >= 0; index--) {
-        if (uids[index]!.id === ref.id && uids[index]!.type === ref.type) return entities[index];
-      }
-      return undefined;
+    entity: (ref) => (ref === resource ? resourceEntity : ref === principal ? principalEntity : find(ref)),
+    convert(raw) {
+      let value = converted.get(raw);
+      if (value === undefined) converted.set(raw, (value = fromJson(raw)));
+      return value;
+    },
+    ancestors(entity) {
+      const key = `${entity.type}\0${entity.id}`;
+      let keys = ancestors.get(key);
+      if (keys === undefined) ancestors.set(key, (keys = ancestorKeys(view, entity)));
+      return keys;
     },
   };
+  return view;
 }
 
 function refOf(uid: unknown): EntityRef | undefined {

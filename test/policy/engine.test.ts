@@ -99,3 +99,31 @@ describe('decide', () => {
     assert.deepEqual(decision.rules, ['writ.no-permit']);
   });
 });
+
+describe('the engine with and without the rule index', () => {
+  const DENY_NETRC_FOR_INDEX: PolicyFile = { name: 'deny.cedar', text: '@id("deny.netrc")\nforbid (principal, action == Writ::Action::"read", resource) when { resource.name == ".netrc" };\n' };
+  // Eight forbids that all match one read: Cedar reports them from a hash set, in any order.
+  const MANY: PolicyFile = {
+    name: 'many.cedar',
+    text: ['h', 'c', 'f', 'a', 'g', 'b', 'e', 'd'].map((id) => `@id("many.${id}")\nforbid (principal, action == Writ::Action::"read", resource) when { resource.name == ".netrc" };\n`).join('\n'),
+  };
+
+  for (const index of [true, false]) {
+    it(`names the determining rules sorted, so the reason cites the same rule every time (index ${index})`, () => {
+      const decision = decide(preparePolicy([BASELINE, MANY], { index }), parser, PRINCIPAL, bash('cat ~/.netrc'), CASE_ENVIRONMENT, CONTEXT);
+      assert.deepEqual(decision.rules, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => `many.${id}`));
+      assert.match(decision.reason, /\(rule many\.a, many\.b/);
+    });
+
+    it(`denies with writ.policy-error a request Cedar cannot even read, instead of throwing (index ${index})`, () => {
+      const decision = decide(preparePolicy([BASELINE, DENY_NETRC_FOR_INDEX], { index }), parser, PRINCIPAL, { tool: 'Read', input: { file_path: '/home/dev/project/a\ud800' } }, CASE_ENVIRONMENT, CONTEXT);
+      assert.equal(decision.decision, 'deny');
+      assert.deepEqual(decision.rules, ['writ.policy-error']);
+    });
+  }
+
+  it('reports the index only when the policy was prepared with one', () => {
+    assert.deepEqual(preparePolicy([BASELINE, DENY_NETRC_FOR_INDEX]).index, { rules: 2, keyed: 1, partial: [] });
+    assert.equal(preparePolicy([BASELINE], { index: false }).index, undefined);
+  });
+});
