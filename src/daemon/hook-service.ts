@@ -94,23 +94,28 @@ export function decidePreToolUse(payload: HookPayload, deps: DecisionDeps, proje
       return { decision, output: preToolUseOutput(decision) };
     }
     const env = deps.environment(payload.cwd!, projectDir);
-    const session = payload.session_id ?? '';
-    const posture = deps.posture?.();
-    decision = decide(deps.policy(), deps.parser, deps.principal, { tool: payload.tool_name!, input: payload.tool_input }, env, {
-      agent: AGENT,
-      agentVersion: deps.agentVersion() ?? 'unknown',
-      session,
-      permissionMode: payload.permission_mode ?? '',
-      writHome: deps.writHome,
-      touched: deps.touched?.(session) ?? UNTOUCHED,
-      ...(posture && { posture }),
-    });
+    decision = decideCall(payload, deps, env);
     return { decision, output: preToolUseOutput(decision), env };
   } catch (error) {
     const reason = `Writ denied this call because deciding it failed (${(error as Error).message}). Report this to your Writ administrator.`;
     decision = denial('writ.internal-error', reason, deps.policy().hash);
   }
   return { decision, output: preToolUseOutput(decision) };
+}
+
+/** The policy's decision on one call, with what the session already touched and the device's posture. */
+function decideCall(payload: HookPayload, deps: DecisionDeps, env: CallEnvironment): Decision {
+  const session = payload.session_id ?? '';
+  const posture = deps.posture?.();
+  return decide(deps.policy(), deps.parser, deps.principal, { tool: payload.tool_name!, input: payload.tool_input }, env, {
+    agent: AGENT,
+    agentVersion: deps.agentVersion() ?? 'unknown',
+    session,
+    permissionMode: payload.permission_mode ?? '',
+    writHome: deps.writHome,
+    touched: deps.touched?.(session) ?? UNTOUCHED,
+    ...(posture && { posture }),
+  });
 }
 
 export function malformedDecision(reason: string, policyHash: string): HookDecision {
@@ -203,13 +208,7 @@ export class HookService {
     try {
       const env = this.deps.environment(payload.cwd, projectDir);
       const policy = this.deps.policy();
-      const decision = decide(policy, this.deps.parser, this.deps.principal, { tool: payload.tool_name, input: payload.tool_input }, env, {
-        agent: AGENT,
-        agentVersion: this.deps.agentVersion() ?? 'unknown',
-        session: payload.session_id,
-        permissionMode: payload.permission_mode ?? '',
-        writHome: this.deps.writHome,
-      });
+      const decision = decideCall(payload, this.deps, env);
       this.deps.sessions.add(payload.session_id, touchedBy(decision, policy.rules, env, policy.settings), payload.tool_use_id);
     } catch {
       // The event is recorded; a call Writ cannot analyse sets no flag, and its PreToolUse was denied anyway.

@@ -6,18 +6,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { parseEnvelope, ed25519Signer } from '../../src/core/dsse.js';
-import { openEvent, type EventBody } from '../../src/core/event.js';
+import { ed25519Signer } from '../../src/core/dsse.js';
 import { signControlState, signPolicyBundle } from '../../src/core/policy-bundle.js';
 import { ControlClient, type ControlUpdate } from '../../src/daemon/control-client.js';
 import { ServerClient } from '../../src/daemon/server-client.js';
 import { loadOrCreateDeviceKey } from '../../src/daemon/keys.js';
-import type { WritHome } from '../../src/home/writ-home.js';
 import { readPolicyDir, STANDARD_POLICY_DIR } from '../../src/home/policy-files.js';
 import { policyHash } from '../../src/policy/index.js';
 import { startControlPlane, startEnrolledDaemon, waitFor, type EnrolledDaemon, type TestControlPlane } from '../support/control-plane.js';
 import { preToolUse } from '../support/daemon.js';
+import { journalEvents } from '../support/journal.js';
 
 const NO_COWSAY = {
   name: '70-org.cedar',
@@ -30,15 +28,6 @@ const NO_COWSAY = {
   ].join('\n'),
 };
 const BUNDLE_FILES = [...readPolicyDir(STANDARD_POLICY_DIR), NO_COWSAY];
-
-function journalEvents(home: WritHome): EventBody[] {
-  const db = new Database(home.journal, { readonly: true });
-  try {
-    return (db.prepare('SELECT envelope FROM events ORDER BY seq').all() as { envelope: string }[]).map((row) => openEvent(parseEnvelope(row.envelope)));
-  } finally {
-    db.close();
-  }
-}
 
 const decisionOf = (body: string) => (body === '' ? undefined : JSON.parse(body).hookSpecificOutput);
 

@@ -2,22 +2,10 @@
 // on an enrolled device is denied before policy; a restarted daemon keeps denying it without the server.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { parseEnvelope } from '../../src/core/dsse.js';
-import { openEvent, type EventBody } from '../../src/core/event.js';
 import { KILL_SWITCH_RULE, killReason, matchKill } from '../../src/daemon/kill-switch.js';
-import type { WritHome } from '../../src/home/writ-home.js';
 import { startControlPlane, startEnrolledDaemon, waitFor, type EnrolledDaemon, type TestControlPlane } from '../support/control-plane.js';
 import { preToolUse } from '../support/daemon.js';
-
-function journalEvents(home: WritHome): EventBody[] {
-  const db = new Database(home.journal, { readonly: true });
-  try {
-    return (db.prepare('SELECT envelope FROM events ORDER BY seq').all() as { envelope: string }[]).map((row) => openEvent(parseEnvelope(row.envelope)));
-  } finally {
-    db.close();
-  }
-}
+import { journalEvents } from '../support/journal.js';
 
 const decisionOf = (body: string) => (body === '' ? undefined : JSON.parse(body).hookSpecificOutput);
 

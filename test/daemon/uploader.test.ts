@@ -6,27 +6,15 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { parseEnvelope } from '../../src/core/dsse.js';
-import { openEvent, type EventBody } from '../../src/core/event.js';
 import { Journal } from '../../src/daemon/journal.js';
 import { loadOrCreateDeviceKey } from '../../src/daemon/keys.js';
 import { UPLOAD_CURSOR_KEY } from '../../src/daemon/uploader.js';
-import type { WritHome } from '../../src/home/writ-home.js';
 import { openLogCheckpoint } from '../../src/ledger/log-checkpoint.js';
 import { parseVerifierKey } from '../../src/ledger/note.js';
 import { loadOrCreateOrg } from '../../src/server/org.js';
 import { startControlPlane, startEnrolledDaemon, startTamperProxy, type EnrolledDaemon, type TestControlPlane } from '../support/control-plane.js';
 import { preToolUse } from '../support/daemon.js';
-
-function journalEvents(home: WritHome): EventBody[] {
-  const db = new Database(home.journal, { readonly: true });
-  try {
-    return (db.prepare('SELECT envelope FROM events ORDER BY seq').all() as { envelope: string }[]).map((row) => openEvent(parseEnvelope(row.envelope)));
-  } finally {
-    db.close();
-  }
-}
+import { journalEvents } from '../support/journal.js';
 
 async function serverSeqs(plane: TestControlPlane, deviceId: string): Promise<number[]> {
   const events = await plane.store.events({ deviceId, limit: 10_000 });

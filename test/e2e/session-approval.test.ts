@@ -8,24 +8,13 @@ import { spawn, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { parseEnvelope } from '../../src/core/dsse.js';
-import { openEvent, type EventBody } from '../../src/core/event.js';
 import { STANDARD_POLICY_DIR } from '../../src/home/policy-files.js';
-import { resolveWritHome, type WritHome } from '../../src/home/writ-home.js';
+import { resolveWritHome } from '../../src/home/writ-home.js';
 import { createClaudeWorkspace, runClaude, type ClaudeWorkspace } from '../support/claude.js';
 import { startControlPlane, startEnrolledDaemon, waitFor, type EnrolledDaemon, type TestControlPlane } from '../support/control-plane.js';
 import { startScriptedModel } from '../support/scripted-model.js';
 import { WRIT_BIN, writ, writEnv } from '../support/writ-process.js';
-
-function journal(home: WritHome): EventBody[] {
-  const db = new Database(home.journal, { readonly: true });
-  try {
-    return (db.prepare('SELECT envelope FROM events ORDER BY seq').all() as { envelope: string }[]).map((row) => openEvent(parseEnvelope(row.envelope)));
-  } finally {
-    db.close();
-  }
-}
+import { journalEvents } from '../support/journal.js';
 
 function runWrit(args: string[], home: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -101,7 +90,7 @@ describe('a tainted session with real Claude Code, a named reviewer and a replay
       assert.equal(approvalId, review.id, 'the denial named the approval the reviewer saw');
       assert.equal(model.toolResults().get('toolu_read')?.is_error, false);
 
-      const events = journal(device.home);
+      const events = journalEvents(device.home);
       const decisionOf = (id: string) => events.find((event) => event.kind === 'hook.PreToolUse' && event.tool_use_id === id)?.data as { decision: { decision: string; rules: string[]; touched?: Record<string, boolean> } };
       assert.equal(decisionOf('toolu_read').decision.decision, 'allow');
       assert.equal(decisionOf('toolu_send_1').decision.decision, 'deny');
