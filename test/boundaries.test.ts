@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-const PURE = ['src/core', 'src/policy', 'src/ledger', 'src/detect'];
+const PURE = ['src/core', 'src/policy', 'src/ledger', 'src/detect', 'src/runs'];
 const FORBIDDEN = /from '(node:fs|node:fs\/promises|node:net|node:http|node:https|node:child_process|node:os|better-sqlite3|pg|(\.\.\/)+(daemon|server|store|cli|agents|home)\/[^']*)'/;
 
 function files(dir: string): string[] {

@@ -7,7 +7,7 @@ export const AGENT = 'claude-code';
 
 /** Hooks Writ registers: PreToolUse enforces, the others record. */
 export const ENFORCING_HOOK = 'PreToolUse';
-export const RECORDING_HOOKS = ['PostToolUse', 'PostToolUseFailure', 'UserPromptSubmit', 'SessionStart', 'SessionEnd'] as const;
+export const RECORDING_HOOKS = ['PostToolUse', 'PostToolUseFailure', 'UserPromptSubmit', 'SessionStart', 'SessionEnd', 'Stop', 'ConfigChange'] as const;
 
 export interface HookPayload {
   hook_event_name: string;
@@ -60,6 +60,11 @@ export function denyOutput(reason: string): string {
 }
 
 const MAX_TEXT = 4096;
+const MAX_EXCERPT = 2000;
+const EDIT_STRINGS = ['content', 'old_string', 'new_string', 'new_source'];
+const GIT_COMMIT = /\bgit\b[^|;&]*\bcommit\b/;
+// `git commit` prints `[main 1a2b3c4] subject`, `[main (root-commit) 1a2b3c4] …` or `[detached HEAD 1a2b3c4] …`.
+const COMMIT_SUMMARY = /^\[(.+?)(?: \(root-commit\))? ([0-9a-f]{7,40})\] /gm;
 
 /** What of a payload goes into the journal: ids and shapes always, contents only as digests; secrets redacted. */
 export function eventData(payload: HookPayload): Record<string, unknown> {
@@ -69,11 +74,20 @@ export function eventData(payload: HookPayload): Record<string, unknown> {
   if (payload.tool_name) data.tool = payload.tool_name;
   if (payload.tool_input !== undefined) data.tool_input = summariseInput(payload.tool_name ?? '', payload.tool_input);
   if (payload.tool_response !== undefined) data.tool_response = digestOf(payload.tool_response);
-  for (const field of ['source', 'reason', 'model', 'is_interrupt', 'duration_ms', 'agent_type', 'agent_id']) {
+  for (const field of ['source', 'reason', 'model', 'is_interrupt', 'duration_ms', 'agent_type', 'agent_id', 'file_path']) {
     if (payload[field] !== undefined) data[field] = payload[field];
   }
+  // Where the agent's own record of the session is, for the guard's coverage check (src/daemon/coverage.ts).
+  if (payload.hook_event_name === 'SessionStart' && payload.transcript_path) data.transcript_path = payload.transcript_path;
   if (typeof payload.prompt === 'string') data.prompt = clip(redactSecrets(payload.prompt));
   if (typeof payload.error === 'string') data.error = clip(redactSecrets(payload.error));
+  // Run records (src/runs) need an outcome, the commits made and the agent's closing words; none of it keeps contents.
+  if (payload.hook_event_name === 'PostToolUse' || payload.hook_event_name === 'PostToolUseFailure') data.failed = payload.hook_event_name === 'PostToolUseFailure';
+  const exitCode = typeof payload.error === 'string' ? /^Exit code (\d+)/.exec(payload.error) : null;
+  if (exitCode) data.exit_code = Number(exitCode[1]);
+  const commits = payload.hook_event_name === 'PostToolUse' ? commitsMade(payload) : [];
+  if (commits.length > 0) data.commits = commits;
+  if (typeof payload.last_assistant_message === 'string') data.last_assistant_message = clip(redactSecrets(payload.last_assistant_message), MAX_EXCERPT);
   if (typeof payload.tool_response === 'object' && payload.tool_response !== null) {
     const response = payload.tool_response as Record<string, unknown>;
     if (typeof response.interrupted === 'boolean') data.interrupted = response.interrupted;
@@ -86,7 +100,7 @@ function summariseInput(tool: string, input: unknown): unknown {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return digestOf(input);
   const summary: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
-    if (typeof value === 'string' && ['content', 'old_string', 'new_string', 'new_source'].includes(key)) summary[key] = digestOf(value);
+    if (typeof value === 'string' && EDIT_STRINGS.includes(key)) summary[key] = { ...digestOf(value), lines: lineCount(value) };
     else if (typeof value === 'string') summary[key] = clip(redactSecrets(value));
     else if (tool.startsWith('mcp__') || Array.isArray(value) || (typeof value === 'object' && value !== null)) summary[key] = digestOf(value);
     else summary[key] = value;
@@ -99,6 +113,20 @@ function digestOf(value: unknown): { sha256: string; bytes: number } {
   return { sha256: sha256Hex(text), bytes: Buffer.byteLength(text) };
 }
 
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}… [${text.length - MAX_TEXT} more characters]` : text;
+/** Lines as diff counts them: a final line without a newline still counts. */
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
+/** Commit ids a Bash `git commit` printed; only the branch and the id are kept, never the subject. */
+function commitsMade(payload: HookPayload): { branch: string; id: string }[] {
+  const command = (payload.tool_input as { command?: unknown } | undefined)?.command;
+  const stdout = (payload.tool_response as { stdout?: unknown } | undefined)?.stdout;
+  if (payload.tool_name !== 'Bash' || typeof command !== 'string' || !GIT_COMMIT.test(command) || typeof stdout !== 'string') return [];
+  return [...stdout.matchAll(COMMIT_SUMMARY)].slice(0, 100).map((match) => ({ branch: redactSecrets(match[1]), id: match[2] }));
+}
+
+function clip(text: string, max = MAX_TEXT): string {
+  return text.length > max ? `${text.slice(0, max)}… [${text.length - max} more characters]` : text;
 }

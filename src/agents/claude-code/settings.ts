@@ -16,6 +16,9 @@ export const WRIT_HOOK_EVENTS = [
   'UserPromptSubmit',
   'SessionStart',
   'SessionEnd',
+  'Stop',
+  // Fires when a settings file changes, so Writ sees (and can block) its own hooks being removed.
+  'ConfigChange',
 ] as const;
 export type WritHookEvent = (typeof WRIT_HOOK_EVENTS)[number];
 
