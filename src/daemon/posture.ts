@@ -64,5 +64,9 @@ export function parsePosture(text: string): { posture?: Posture & { collected_at
     if (typeof fields[name] !== 'string') return { problem: `posture field ${name} must be a string` };
     posture[name] = fields[name] as string;
   }
+  if (fields.patch_age_days !== undefined) {
+    if (!Number.isSafeInteger(fields.patch_age_days) || (fields.patch_age_days as number) < 0) return { problem: 'posture field patch_age_days must be a whole number of days' };
+    posture.patch_age_days = fields.patch_age_days as number;
+  }
   return { posture };
 }

@@ -36,6 +36,8 @@ export interface Posture {
   firewall?: boolean;
   endpoint_protection?: boolean;
   screen_lock?: boolean;
+  /** Days since the operating system's packages were last updated. */
+  patch_age_days?: number;
   age_seconds?: number;
 }
 

@@ -70,6 +70,7 @@ export const SCHEMA = `namespace Writ {
     firewall?: Bool,
     endpoint_protection?: Bool,
     screen_lock?: Bool,
+    patch_age_days?: Long,  // days since the OS packages were last updated
     age_seconds?: Long      // how long ago it was collected
   };
 
