@@ -43,6 +43,8 @@ export interface McpServerFinding {
   header_names: string[];
   /** The identity fingerprint of src/policy/mcp-identity.ts, the same one policy pins. */
   fingerprint: string;
+  /** The configuration turns it off (`"disabled": true`, `enabled = false`); still listed, since one edit turns it on. */
+  disabled?: true;
   /** What the policy's MCP register says of it. */
   approval: 'approved' | 'unapproved' | 'denied';
   /** From the register, when the server is registered. */

@@ -12,6 +12,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { CLAUDE_MANAGED_DIRS } from '../detect/agent-catalogue.js';
+import { claudeServerProblem, serverConfigOf } from '../detect/mcp-inventory.js';
 import type { McpServerConfig } from '../policy/mcp.js';
 
 export type McpScope = 'managed' | 'local' | 'project' | 'user';
@@ -134,35 +136,11 @@ function serversIn(value: unknown, file: string, problems: McpConfiguration['pro
   }
   const servers: Record<string, McpServerConfig | undefined> = {};
   for (const [name, entry] of Object.entries(value)) {
-    const problem = entryProblem(entry);
+    const problem = claudeServerProblem(entry);
     if (problem) problems.push({ file, message: `server "${name}": ${problem}` });
-    servers[name] = problem ? undefined : toServerConfig(entry as Record<string, unknown>);
+    servers[name] = problem ? undefined : serverConfigOf(entry as Record<string, unknown>);
   }
   return servers;
-}
-
-const REMOTE_TYPES = new Set(['http', 'sse', 'ws', 'streamable-http']);
-
-function entryProblem(entry: unknown): string | undefined {
-  if (!isObject(entry)) return 'not an object';
-  const remote = REMOTE_TYPES.has(entry.type as string) || (entry.command === undefined && entry.url !== undefined);
-  if (entry.type !== undefined && entry.type !== 'stdio' && !REMOTE_TYPES.has(entry.type as string)) return `unknown type ${JSON.stringify(entry.type)}`;
-  if (remote) return typeof entry.url === 'string' && entry.url !== '' ? undefined : 'a remote server needs a string "url"';
-  if (typeof entry.command !== 'string' || entry.command === '') return 'a stdio server needs a string "command"';
-  if (entry.args !== undefined && (!Array.isArray(entry.args) || entry.args.some((arg) => typeof arg !== 'string'))) return '"args" must be a list of strings';
-  if (entry.env !== undefined && (!isObject(entry.env) || Object.values(entry.env).some((value) => typeof value !== 'string'))) return '"env" must map names to strings';
-  return undefined;
-}
-
-/** The fields that say what runs; headers, OAuth settings and the like stay behind (they hold secrets). */
-function toServerConfig(entry: Record<string, unknown>): McpServerConfig {
-  const config: McpServerConfig = {};
-  if (typeof entry.type === 'string') config.type = entry.type;
-  if (typeof entry.command === 'string') config.command = entry.command;
-  if (Array.isArray(entry.args)) config.args = entry.args as string[];
-  if (isObject(entry.env)) config.env = entry.env as Record<string, string>;
-  if (typeof entry.url === 'string') config.url = entry.url;
-  return config;
 }
 
 // ~/.claude.json also holds Claude Code's per-project history and can run to megabytes: a file is parsed
@@ -197,9 +175,7 @@ function parseJson(text: string): { value: unknown; problem?: string } {
 }
 
 function platformManagedDir(): string {
-  if (process.platform === 'darwin') return '/Library/Application Support/ClaudeCode';
-  if (process.platform === 'win32') return 'C:\\Program Files\\ClaudeCode';
-  return '/etc/claude-code';
+  return CLAUDE_MANAGED_DIRS[process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux'];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

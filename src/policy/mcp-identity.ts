@@ -63,6 +63,15 @@ export function identityParts(config: McpServerConfig): McpIdentityParts {
   return launched ? { ...launched, env } : { kind: 'command', command: program, args, env };
 }
 
+/** Every pin given (fingerprint, package, url) matches the identity; an entry without pins matches anything. */
+export function pinsMatch(pins: { fingerprint?: string; package?: string; url?: string }, identity: McpServerIdentity | undefined): boolean {
+  return (
+    (pins.fingerprint === undefined || pins.fingerprint === identity?.fingerprint) &&
+    (pins.package === undefined || pins.package === identity?.package) &&
+    (pins.url === undefined || (identity?.url !== undefined && identity.url !== '' && canonicalUrl(pins.url) === identity.url))
+  );
+}
+
 /** A URL without user info, query and fragment, scheme and host lowercased: what names a remote server. */
 export function canonicalUrl(text: string): string {
   try {

@@ -12,6 +12,13 @@ export interface McpServerSettings {
   fingerprint?: string;
   package?: string;
   url?: string;
+  /** The MCP register (docs/discovery.md): who answers for the server, why it is used, what data it reaches. */
+  owner?: string;
+  purpose?: string;
+  data?: string[];
+  access?: 'read-only' | 'write';
+  /** The policy rule or ticket that approved it; the settings entry itself when absent. */
+  approval_rule?: string;
 }
 
 export interface PolicySettings {
@@ -84,12 +91,28 @@ function mcpServers(value: unknown, fail: (message: string) => void): Record<str
     }
     const unknown = Object.keys(entry).filter((key) => !MCP_SERVER_KEYS.includes(key));
     if (unknown.length > 0) fail(`mcp_servers.${name} has unknown keys: ${unknown.join(', ')}`);
-    servers[name] = { trust: entry.trust, ...mcpServerPins(name, entry, fail) };
+    servers[name] = { trust: entry.trust, ...mcpServerPins(name, entry, fail), ...mcpRegisterFields(name, entry, fail) };
   }
   return servers;
 }
 
-const MCP_SERVER_KEYS = ['trust', 'fingerprint', 'package', 'url'];
+const MCP_SERVER_KEYS = ['trust', 'fingerprint', 'package', 'url', 'owner', 'purpose', 'data', 'access', 'approval_rule'];
+
+/** The register's descriptive fields; a malformed one is an error like any other key. */
+function mcpRegisterFields(name: string, entry: Record<string, unknown>, fail: (message: string) => void): Partial<McpServerSettings> {
+  const fields: Partial<McpServerSettings> = {};
+  for (const key of ['owner', 'purpose', 'approval_rule'] as const) {
+    if (entry[key] === undefined) continue;
+    if (typeof entry[key] === 'string' && entry[key].trim() !== '') fields[key] = entry[key];
+    else fail(`mcp_servers.${name}.${key} must be a non-empty string`);
+  }
+  if (entry.data !== undefined) fields.data = stringList(entry.data, `mcp_servers.${name}.data`, fail);
+  if (entry.access !== undefined) {
+    if (entry.access === 'read-only' || entry.access === 'write') fields.access = entry.access;
+    else fail(`mcp_servers.${name}.access must be "read-only" or "write"`);
+  }
+  return fields;
+}
 
 /** An MCP server's identity pins (see mcp.ts isInternalServer); a malformed pin is an error, never dropped. */
 function mcpServerPins(name: string, entry: Record<string, unknown>, fail: (message: string) => void): Partial<McpServerSettings> {
