@@ -7,7 +7,8 @@ export { MalformedCall, normaliseToolCall, type ToolCall } from './normalise.js'
 export { loadShellParser, type ShellParser } from './shell/parse.js';
 export { CompileError, compileClaudeCode, formatManagedSettings, NATIVE_ANNOTATIONS, type ClaudeCodeCompileOptions, type ClaudeHooksSetting, type ClaudeManagedSettings, type McpServerEntry } from './compile/claude-code.js';
 export { CASE_ENVIRONMENT, parseCaseFile, runCases, type CaseResult, type PolicyCase, type PolicyCaseFile } from './test-cases.js';
-export { DEFAULT_SETTINGS, globMatches, parsePolicySettings, SETTINGS_FILE, type PolicySettings } from './settings.js';
+export { DEFAULT_SETTINGS, globMatches, parsePolicySettings, SETTINGS_FILE, type ContractCategory, type PolicySettings } from './settings.js';
+export { ContractError, evaluateContract, knownPhrases, parseContract, type ContractVerdict, type TaskContract } from './contract.js';
 export { observe, repositoryTrusted, TOUCHED_FLAGS, touchedBy, type TouchedFlag } from './session.js';
 export { touchedByActions } from './session.js';
 export { toRequest } from './decide.js';

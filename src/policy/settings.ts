@@ -31,6 +31,29 @@ export interface PolicySettings {
   mcp_servers: Record<string, McpServerSettings>;
   /** Reaching one of these hosts (globs) or running one of these command lines (globs) touches production. */
   production: { hosts: string[]; commands: string[] };
+  /** Task-contract phrases (`blocked`, `stop_if`) and what each matches; see contract.ts and docs/contracts.md. */
+  categories?: Record<string, ContractCategory>;
+  /** What a high-risk edit gets in a session without a task contract (default `allow`). */
+  high_risk_without_contract?: 'allow' | 'ask' | 'deny';
+}
+
+/** What one contract phrase means. Every list is optional; a call matches when any matcher does. */
+export interface ContractCategory {
+  description?: string;
+  /** Path globs (`**` any depth; relative ones are under the project) for reads, writes and deletes. */
+  paths?: string[];
+  /** Path globs for writes and deletes only. */
+  writes?: string[];
+  /** Globs on an exec action's command line, as `production.commands`. */
+  commands?: string[];
+  /** Session flags the call would set (session.ts). */
+  flags?: ('secrets' | 'untrusted' | 'private_data' | 'production')[];
+  /** Globs on the host of a fetch or send. */
+  hosts?: string[];
+  /** MCP tool calls that write (mcp.ts isWritingTool). */
+  mcp_writes?: boolean;
+  /** An edit matching this category needs a rollback note (`rollback.undo` and `rollback.owner`). */
+  high_risk?: boolean;
 }
 
 export const DEFAULT_SETTINGS: PolicySettings = { mcp_servers: {}, production: { hosts: [], commands: [] } };
@@ -57,14 +80,16 @@ export function parsePolicySettings(text: string): { settings: PolicySettings; p
     if (key === 'trusted_repositories') settings.trusted_repositories = stringList(value, key, fail);
     else if (key === 'mcp_servers') settings.mcp_servers = mcpServers(value, fail);
     else if (key === 'production') settings.production = production(value, fail);
-    else fail(`unknown setting "${key}" (known: trusted_repositories, mcp_servers, production)`);
+    else if (key === 'categories') settings.categories = categories(value, fail);
+    else if (key === 'high_risk_without_contract') settings.high_risk_without_contract = oneOf(value, key, ['allow', 'ask', 'deny'] as const, fail);
+    else fail(`unknown setting "${key}" (known: trusted_repositories, mcp_servers, production, categories, high_risk_without_contract)`);
   }
   return { settings, problems };
 }
 
-/** The settings among a policy's files, or the defaults when it has none. */
+/** The settings among a policy's files, or the defaults when it has none; a later settings file replaces the standard one. */
 export function settingsOf(files: PolicyFile[]): { settings: PolicySettings; problems: SettingsProblem[] } {
-  const file = files.find((candidate) => candidate.name === SETTINGS_FILE);
+  const file = files.findLast((candidate) => candidate.name === SETTINGS_FILE);
   return file ? parsePolicySettings(file.text) : { settings: DEFAULT_SETTINGS, problems: [] };
 }
 
@@ -140,6 +165,51 @@ function production(value: unknown, fail: (message: string) => void): PolicySett
   const unknown = Object.keys(value).filter((key) => key !== 'hosts' && key !== 'commands');
   if (unknown.length > 0) fail(`production has unknown keys: ${unknown.join(', ')}`);
   return { hosts: stringList(value.hosts ?? [], 'production.hosts', fail), commands: stringList(value.commands ?? [], 'production.commands', fail) };
+}
+
+const CATEGORY_LISTS = ['paths', 'writes', 'commands', 'hosts'] as const;
+const CATEGORY_FLAGS = ['secrets', 'untrusted', 'private_data', 'production'] as const;
+
+function categories(value: unknown, fail: (message: string) => void): Record<string, ContractCategory> {
+  if (!isObject(value)) {
+    fail('categories must be an object of contract phrase → matchers');
+    return {};
+  }
+  const result: Record<string, ContractCategory> = {};
+  for (const [phrase, entry] of Object.entries(value)) {
+    const name = `categories.${phrase}`;
+    if (!isObject(entry)) {
+      fail(`${name} must be an object of matchers`);
+      continue;
+    }
+    const category: ContractCategory = {};
+    for (const [key, item] of Object.entries(entry)) {
+      if ((CATEGORY_LISTS as readonly string[]).includes(key)) category[key as (typeof CATEGORY_LISTS)[number]] = stringList(item, `${name}.${key}`, fail);
+      else if (key === 'flags') category.flags = flagList(item, `${name}.flags`, fail);
+      else if (key === 'mcp_writes' || key === 'high_risk') {
+        if (typeof item === 'boolean') category[key] = item;
+        else fail(`${name}.${key} must be true or false`);
+      } else if (key === 'description') {
+        if (typeof item === 'string') category.description = item;
+        else fail(`${name}.description must be a string`);
+      } else fail(`${name} has unknown key "${key}" (known: description, ${CATEGORY_LISTS.join(', ')}, flags, mcp_writes, high_risk)`);
+    }
+    result[phrase.trim().toLowerCase().replace(/\s+/g, ' ')] = category;
+  }
+  return result;
+}
+
+function flagList(value: unknown, name: string, fail: (message: string) => void): NonNullable<ContractCategory['flags']> {
+  const flags = stringList(value, name, fail);
+  const unknown = flags.filter((flag) => !(CATEGORY_FLAGS as readonly string[]).includes(flag));
+  if (unknown.length > 0) fail(`${name}: unknown flags ${unknown.join(', ')} (known: ${CATEGORY_FLAGS.join(', ')})`);
+  return flags.filter((flag): flag is (typeof CATEGORY_FLAGS)[number] => !unknown.includes(flag));
+}
+
+function oneOf<T extends string>(value: unknown, name: string, choices: readonly T[], fail: (message: string) => void): T | undefined {
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+  fail(`${name} must be one of ${choices.join(', ')}`);
+  return undefined;
 }
 
 function stringList(value: unknown, name: string, fail: (message: string) => void): string[] {
