@@ -8,6 +8,7 @@ import { enrollCommand } from './commands/enroll.js';
 import { installCommand, uninstallCommand } from './commands/install.js';
 import { logCommand, verifyCommand } from './commands/journal.js';
 import { policyCommand } from './commands/policy.js';
+import { scanCommand } from './commands/scan.js';
 import { exportCommand, fleetCommand, killCommand } from './commands/fleet.js';
 import { serverCommand } from './commands/server.js';
 
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   fleet: fleetCommand,
   export: exportCommand,
   approvals: approvalsCommand,
+  scan: scanCommand,
 };
 
 export function usage(): string {
