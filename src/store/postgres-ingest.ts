@@ -2,7 +2,9 @@
 // the batch size, it is about a dozen statements: each multi-row write is one INSERT … SELECT FROM unnest(arrays).
 import type pg from 'pg';
 import { borderNodeIds, completeNodes, nodeKey, type NodeId } from '../ledger/merkle.js';
+import { numbered } from './approval-sql.js';
 import { planIngest, seqsToLookUp, type IngestPlan, type StoredLeaf } from './ingest-plan.js';
+import { carriesInventory, CURRENT_INVENTORY, inventoryUpdates, inventoryWrites, storedSeqs } from './inventory-ingest.js';
 import { LOG_LOCK_ID } from './postgres-schema.js';
 import { EVENT_COLUMNS, eventColumns, type Row } from './rows.js';
 import { StoreError, type IngestEvent, type IngestResult } from './store.js';
@@ -149,6 +151,10 @@ async function append(
     a.map((x) => x.events),
   ]);
   await client.query("UPDATE counters SET value = $1 WHERE name = 'log_size'", [plan.logSize]);
+  if (carriesInventory(plan.appends)) {
+    const stored = storedSeqs((await client.query(numbered(CURRENT_INVENTORY), [deviceId])).rows[0] as Row | undefined);
+    for (const { sql, params } of inventoryWrites(deviceId, inventoryUpdates(plan.appends), stored)) await client.query(numbered(sql), params);
+  }
 }
 
 /** Hashes of the complete nodes among `ids`, keyed by nodeKey; one query for any number of ids. */

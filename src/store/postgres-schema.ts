@@ -1,4 +1,5 @@
 import { approvalsMigration } from './approval-sql.js';
+import { inventoryMigration } from './inventory-sql.js';
 
 // The PostgreSQL schema as numbered, forward-only migrations (index + 1 = version). Column names match
 // sqlite-schema.ts, so src/store/rows.ts maps the rows of both. Indexes and sizes are BIGINT (parsed to Number:
@@ -108,4 +109,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX telemetry_tool_use ON telemetry (tool_use_id, id);
   `,
   approvalsMigration('BIGINT'),
+  inventoryMigration('BIGINT'),
 ];

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { NodeId } from '../ledger/merkle.js';
 import { ingestInTransaction, readNodes, type Queryable } from './postgres-ingest.js';
 import { MIGRATION_LOCK_ID, POSTGRES_MIGRATIONS } from './postgres-schema.js';
+import { countAgents, countMcpServers, listDeviceInventories, type InventoryFilter, type McpApproval, type Run } from './inventory-sql.js';
 import {
   APPROVAL_LOCK_ID,
   DECIDE_APPROVAL,
@@ -408,6 +409,20 @@ class PostgresStore implements Store {
   async decideApproval(id: string, verdict: ApprovalVerdict): Promise<Approval | undefined> {
     const row = await this.#one(numbered(DECIDE_APPROVAL), decideParams(id, verdict));
     return row && toApproval(row);
+  }
+
+  readonly #read: Run = (sql, params) => this.#query(numbered(sql), params);
+
+  async deviceInventories(filter: InventoryFilter, now: Date) {
+    return listDeviceInventories(this.#read, filter, now);
+  }
+
+  async inventoryAgents(offset: number, limit: number) {
+    return countAgents(this.#read, offset, limit);
+  }
+
+  async inventoryMcpServers(filter: { approval?: McpApproval; offset: number; limit: number }) {
+    return countMcpServers(this.#read, filter);
   }
 
   async addTelemetry(records: TelemetryRecord[]): Promise<void> {

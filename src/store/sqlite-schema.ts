@@ -1,4 +1,5 @@
 import { approvalsMigration } from './approval-sql.js';
+import { inventoryMigration } from './inventory-sql.js';
 
 // The SQLite schema as numbered, forward-only migrations (index + 1 = version). Column names match
 // postgres-schema.ts, so src/store/rows.ts maps the rows of both.
@@ -96,4 +97,5 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX telemetry_tool_use ON telemetry (tool_use_id, id);
   `,
   approvalsMigration('INTEGER'),
+  inventoryMigration('INTEGER'),
 ];

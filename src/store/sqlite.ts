@@ -31,6 +31,8 @@ import {
   listApprovalsQuery,
   toApproval,
 } from './approval-sql.js';
+import { carriesInventory, CURRENT_INVENTORY, inventoryUpdates, inventoryWrites, storedSeqs } from './inventory-ingest.js';
+import { countAgents, countMcpServers, listDeviceInventories, type InventoryFilter, type McpApproval, type Run } from './inventory-sql.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import {
   AGENT_COLUMNS,
@@ -242,6 +244,10 @@ class SqliteStore implements Store {
       insertAgent.run(deviceId, a.agentName, a.agentVersion ?? null, a.lastTime, a.lastMs, a.events);
     }
     this.#run("UPDATE counters SET value = ? WHERE name = 'log_size'", plan.logSize);
+    if (carriesInventory(plan.appends)) {
+      const writes = inventoryWrites(deviceId, inventoryUpdates(plan.appends), storedSeqs(this.#get(CURRENT_INVENTORY, deviceId)));
+      for (const { sql, params } of writes) this.#db.prepare(sql).run(...params);
+    }
   }
 
   async logSize(): Promise<number> {
@@ -482,6 +488,20 @@ class SqliteStore implements Store {
   async decideApproval(id: string, verdict: ApprovalVerdict): Promise<Approval | undefined> {
     const row = this.#get(DECIDE_APPROVAL, ...decideParams(id, verdict));
     return row && toApproval(row);
+  }
+
+  readonly #read: Run = async (sql, params) => this.#all(sql, ...params);
+
+  async deviceInventories(filter: InventoryFilter, now: Date) {
+    return listDeviceInventories(this.#read, filter, now);
+  }
+
+  async inventoryAgents(offset: number, limit: number) {
+    return countAgents(this.#read, offset, limit);
+  }
+
+  async inventoryMcpServers(filter: { approval?: McpApproval; offset: number; limit: number }) {
+    return countMcpServers(this.#read, filter);
   }
 
   async addTelemetry(records: TelemetryRecord[]): Promise<void> {

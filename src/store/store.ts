@@ -6,8 +6,10 @@
 // idempotent duplicates, and one sequencer for the org's Merkle log.
 
 import type { NodeId, TreeNode } from '../ledger/merkle.js';
+import type { AgentCount, DeviceInventoryRecord, InventoryFilter, McpApproval, McpServerCount } from './inventory-sql.js';
 
 export type { NodeId, TreeNode };
+export type { AgentCount, DeviceInventoryRecord, InventoryFilter, McpServerCount };
 
 export type StoreErrorCode =
   | 'UNKNOWN_DEVICE' // ingest for a device id that was never enrolled
@@ -252,7 +254,8 @@ export interface Store {
    * duplicate; head+1 with prev = head hash is appended to the log (leaf index = log size) with its tree nodes;
    * anything else stops the batch. `completeNodes` (from src/ledger/merkle) computes the new nodes.
    * Throws StoreError('UNKNOWN_DEVICE' | 'DEVICE_REVOKED') and appends nothing for a device that may not write.
-   * Also updates the device's `lastSeenAt` and the session and agent summaries.
+   * Also updates the device's `lastSeenAt` and the session and agent summaries, and keeps the latest fleet inventory
+   * of the device from its appended inventory.reported, guard.heartbeat and posture.changed events.
    */
   ingest(deviceId: string, events: IngestEvent[], receivedAt: string): Promise<IngestResult>;
 
@@ -317,6 +320,13 @@ export interface Store {
    * is unknown, already decided or expired. The caller reads it again to say which.
    */
   decideApproval(id: string, verdict: ApprovalVerdict): Promise<Approval | undefined>;
+
+  /** The latest inventory of the devices matching `filter`, by device id; `now` dates the heartbeat filter. */
+  deviceInventories(filter: InventoryFilter, now: Date): Promise<Page<DeviceInventoryRecord>>;
+  /** Agents by id and version across the fleet, each with its governed and ungoverned device counts. */
+  inventoryAgents(offset: number, limit: number): Promise<Page<AgentCount>>;
+  /** MCP servers by name and fingerprint, with device and approval counts; `approval` keeps those with it somewhere. */
+  inventoryMcpServers(filter: { approval?: McpApproval; offset: number; limit: number }): Promise<Page<McpServerCount>>;
 
   addTelemetry(records: TelemetryRecord[]): Promise<void>;
   /** Records in arrival order (limit: default 100, at most 10,000). */

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { LOG_LOCK_ID, POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { openStore } from '../../src/store/open.js';
+import { runInventorySuite } from './inventory-suite.js';
 import { assertTreeMatches, ChainBuilder, deviceRecord, runStoreSuite } from './store-suite.js';
 
 const DATABASE_URL = process.env.WRIT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -36,13 +37,15 @@ after(async () => {
   await admin.end();
 });
 
-runStoreSuite('postgres', {
+const postgresFactory = {
   async open() {
     const store = await openPostgresStore(schemaUrl(await freshSchema()), { poolSize: 3 });
     await store.migrate();
     return store;
   },
-});
+};
+runStoreSuite('postgres', postgresFactory);
+runInventorySuite('postgres', postgresFactory);
 
 const at = (seconds: number): string => new Date(Date.UTC(2026, 0, 1) + seconds * 1000).toISOString();
 

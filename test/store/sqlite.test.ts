@@ -7,15 +7,18 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/open.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { runInventorySuite } from './inventory-suite.js';
 import { ChainBuilder, deviceRecord, runStoreSuite } from './store-suite.js';
 
-runStoreSuite('sqlite', {
+const sqliteFactory = {
   async open() {
     const store = await openSqliteStore(':memory:');
     await store.migrate();
     return store;
   },
-});
+};
+runStoreSuite('sqlite', sqliteFactory);
+runInventorySuite('sqlite', sqliteFactory);
 
 describe('sqlite store: file', () => {
   it('uses WAL, survives reopening, and refuses changes to the log', async () => {
