@@ -7,6 +7,7 @@ import { daemonCommand, startCommand } from './commands/daemon.js';
 import { enrollCommand } from './commands/enroll.js';
 import { installCommand, uninstallCommand } from './commands/install.js';
 import { logCommand, verifyCommand } from './commands/journal.js';
+import { mcpCommand } from './commands/mcp.js';
 import { policyCommand } from './commands/policy.js';
 import { scanCommand } from './commands/scan.js';
 import { exportCommand, fleetCommand, killCommand } from './commands/fleet.js';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   fleet: fleetCommand,
   export: exportCommand,
   approvals: approvalsCommand,
+  mcp: mcpCommand,
   scan: scanCommand,
 };
 

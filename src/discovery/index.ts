@@ -46,13 +46,12 @@ const DEFAULT_VERSION_TIMEOUT_MS = 3000;
 const MANIFEST_MAX_BYTES = 1024 * 1024;
 
 export async function discoverDevice(options: DiscoveryOptions): Promise<DeviceDiscovery> {
-  const platform: OsName = options.platform === 'darwin' || options.platform === 'win32' ? options.platform : options.platform === undefined && (process.platform === 'darwin' || process.platform === 'win32') ? process.platform : 'linux';
-  const context: PathContext = { home: options.home, platform, ...(options.projectDir && { projectDir: options.projectDir }), ...(options.managedDir && { managedDir: options.managedDir }) };
+  const context = pathContext(options);
+  const { platform } = context;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const settings = options.settings ?? DEFAULT_SETTINGS;
   const findings: Finding[] = [];
   const evidence: AgentEvidence[] = [];
-  const mcpServers: McpServerFinding[] = [];
 
   const processes = options.processes ?? (await listProcesses(options.platform ?? process.platform));
   const binaries = versionProbes(binaryCandidates(options, context), options.versionTimeoutMs ?? DEFAULT_VERSION_TIMEOUT_MS);
@@ -67,8 +66,41 @@ export async function discoverDevice(options: DiscoveryOptions): Promise<DeviceD
     for (const extension of extensions.filter((item) => signature.extensionIds.includes(item.id))) {
       evidence.push({ agent: signature.id, confirmed: true, ...(extension.version && { version: extension.version }), evidence: { source: 'extension', path: extension.path, detail: extension.id } });
     }
+  }
+  const mcp = readMcpConfigs(context, settings, maxFileBytes);
+  evidence.push(...mcp.evidence);
+  findings.push(...mcp.findings);
+  for (const probe of await binaries) evidence.push(probe);
+
+  const guard = claudeCodeGuardState({ home: options.home, ...(options.projectDir && { projectDir: options.projectDir }), ...(options.managedDir && { managedDir: options.managedDir }) });
+  for (const entry of guard.settings) if (entry.problem) findings.push({ severity: 'warning', subject: 'claude-code', message: `settings file: ${entry.problem}`, path: entry.file });
+  return { agents: classifyAgents(dedupe(evidence), guard), mcp_servers: mcp.servers, findings };
+}
+
+/** Only the MCP servers the agents' configuration files declare, joined with the register: no processes, no binaries run. */
+export function discoverMcpServers(options: Omit<DiscoveryOptions, 'processes' | 'pathEnv' | 'versionTimeoutMs'>): Omit<DeviceDiscovery, 'agents'> {
+  const { servers, findings } = readMcpConfigs(pathContext(options), options.settings ?? DEFAULT_SETTINGS, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  return { mcp_servers: servers, findings };
+}
+
+function pathContext(options: Pick<DiscoveryOptions, 'home' | 'platform' | 'projectDir' | 'managedDir'>): PathContext {
+  const platform = options.platform ?? process.platform;
+  return {
+    home: options.home,
+    platform: platform === 'darwin' || platform === 'win32' ? platform : 'linux',
+    ...(options.projectDir && { projectDir: options.projectDir }),
+    ...(options.managedDir && { managedDir: options.managedDir }),
+  };
+}
+
+/** Every catalogue MCP file that exists here, read with a size cap and parsed; a file that cannot be is a finding. */
+function readMcpConfigs(context: PathContext, settings: PolicySettings, maxFileBytes: number): { servers: McpServerFinding[]; findings: Finding[]; evidence: AgentEvidence[] } {
+  const servers: McpServerFinding[] = [];
+  const findings: Finding[] = [];
+  const evidence: AgentEvidence[] = [];
+  for (const signature of AGENT_CATALOGUE) {
     for (const location of signature.mcpConfigs) {
-      if (location.os && !location.os.includes(platform)) continue;
+      if (location.os && !location.os.includes(context.platform)) continue;
       const file = expandCataloguePath(location.path, context);
       if (file === undefined) continue;
       const read = readConfigFile(file, maxFileBytes);
@@ -79,15 +111,11 @@ export async function discoverDevice(options: DiscoveryOptions): Promise<DeviceD
         continue;
       }
       const inventory = inventoryMcpConfig({ agent: signature.id, scope: location.scope, file, format: location.format, shape: location.shape, text: read.text }, settings);
-      mcpServers.push(...inventory.servers);
+      servers.push(...inventory.servers);
       findings.push(...inventory.findings);
     }
   }
-  for (const probe of await binaries) evidence.push(probe);
-
-  const guard = claudeCodeGuardState({ home: options.home, ...(options.projectDir && { projectDir: options.projectDir }), ...(options.managedDir && { managedDir: options.managedDir }) });
-  for (const entry of guard.settings) if (entry.problem) findings.push({ severity: 'warning', subject: 'claude-code', message: `settings file: ${entry.problem}`, path: entry.file });
-  return { agents: classifyAgents(dedupe(evidence), guard), mcp_servers: mcpServers, findings };
+  return { servers, findings, evidence };
 }
 
 interface BinaryCandidate {
