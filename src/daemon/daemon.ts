@@ -17,7 +17,7 @@ import { ControlClient, readPersistedControl, writeEnvelopeFile, type ControlSta
 import { orgPublicKey, readEnrollment, type Enrollment } from './enrollment.js';
 import { daemonAnswers } from './health.js';
 import { ApprovalGate } from './approvals.js';
-import { HookService, type HookMode, type HookRequest } from './hook-service.js';
+import { HookService, decidePreToolUse, type HookMode, type HookRequest } from './hook-service.js';
 import { Journal } from './journal.js';
 import { postureFile } from './posture.js';
 import { SessionTracker } from './session-tracker.js';
@@ -25,8 +25,10 @@ import { loadOrCreateDeviceKey } from './keys.js';
 import { sameKills } from './kill-switch.js';
 import { ServerClient } from './server-client.js';
 import { Uploader, type UploaderOptions, type UploaderStatus } from './uploader.js';
+import { guardReporterFor, type GuardDaemonOptions } from './guard-reporter.js';
 
 export const HOOK_PATH = '/v1/hooks/claude-code';
+export const GUARD_PATH = '/v1/guard';
 const MAX_BODY = 64 * 1024 * 1024;
 const SPOOL_INTERVAL_MS = 2000;
 const CHECKPOINT_INTERVAL_MS = 5000;
@@ -43,6 +45,8 @@ export interface DaemonOptions {
   upload?: Pick<UploaderOptions, 'debounceMs' | 'intervalMs' | 'witnessIntervalMs' | 'minBackoffMs' | 'maxBackoffMs' | 'batchSize'>;
   /** Reconnect backoff of the control stream (tests shorten it). */
   control?: { minBackoffMs?: number; maxBackoffMs?: number };
+  /** The guard's heartbeat interval (default 5 min) and where it looks (tests point it at temporary folders). */
+  guard?: GuardDaemonOptions;
 }
 
 export interface RunningDaemon {
@@ -120,12 +124,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     now,
     kills: () => kills,
     bundle: () => bundleHash,
+    guardState: (projectDir) => guard.state(projectDir),
   });
   let uploader: Uploader | undefined;
   const record = (kind: string, data: Record<string, unknown>) => {
     journal.append({ time: now().toISOString(), actor: { os_user: principal.user, assurance: principal.assurance }, agent: { name: 'writ' }, kind, data });
     uploader?.notify();
   };
+  const decisionDeps = { policy: () => policy, parser, principal, writHome: home.root, agentVersion: () => agentVersion, environment: callEnvironment, kills: () => kills, posture: () => posture.current() };
+  const guard = guardReporterFor({ options: options.guard, home, journal, record, decide: (payload) => decidePreToolUse(payload, decisionDeps).decision, policy: () => policy, bundle: () => bundleHash, kills: () => kills, now, log });
   record('daemon.start', { pid: process.pid, policy_hash: policy.hash, device_id: key.deviceId, ...(bundleHash && { bundle: bundleHash }), ...(kills.length > 0 && { kills }) });
 
   const reloadPolicy = () => {
@@ -229,6 +236,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const health = { ok: true, policy_hash: policy.hash, ...(bundleHash && { bundle: bundleHash }), events: journal.count(), device_id: key.deviceId, kills, server: serverStatus(enrollment) };
       return reply(res, 200, JSON.stringify(health), 'application/json');
     }
+    if (req.url === GUARD_PATH && (req.method === 'GET' || req.method === 'POST')) {
+      // POST checks now, self-test included; GET gives the last heartbeat (checking first when there is none).
+      const last = req.method === 'GET' ? guard.reporter.last() : undefined;
+      void (last ? Promise.resolve(last) : guard.reporter.heartbeat()).then(
+        (report) => reply(res, 200, JSON.stringify(report), 'application/json'),
+        (error: Error) => reply(res, 500, `the guard check failed: ${error.message}`),
+      );
+      return;
+    }
     if (req.method !== 'POST' || req.url !== HOOK_PATH) return reply(res, 404, `no such endpoint: ${req.method} ${req.url}`);
     readBody(req, (error, body) => {
       const requestMode: HookMode = req.headers['x-writ-mode'] === 'record' ? 'record' : 'enforce';
@@ -279,6 +295,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   process.on('SIGHUP', onHangup);
   uploader?.start();
   control?.start();
+  guard.reporter.start();
   log(`listening on ${home.socket}${tcpServer ? ` and http://127.0.0.1:${(tcpServer.address() as { port: number }).port}` : ''}; policy ${policy.hash.slice(0, 12)}${bundleHash ? ` (org bundle ${bundleHash.slice(0, 19)})` : ''}${serverUrl ? `; server ${serverUrl}` : '; not enrolled'}`);
 
   function serverStatus(enrolled: Enrollment | undefined) {
@@ -305,6 +322,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       process.off('SIGHUP', onHangup);
       await Promise.all([socketServer, tcpServer].filter(Boolean).map((server) => new Promise((resolve) => server!.close(resolve))));
       await control?.stop();
+      await guard.reporter.stop();
       ingestSpool();
       record('daemon.stop', { pid: process.pid });
       await uploader?.stop(UPLOAD_DEADLINE_ON_CLOSE_MS);

@@ -8,7 +8,7 @@ export const pass = (value: PostureCheck['value'], reason: string): CheckAnswer 
 export const fail = (value: PostureCheck['value'], reason: string): CheckAnswer => ({ status: 'fail', value, reason });
 export const unknown = (reason: string): CheckAnswer => ({ status: 'unknown', reason });
 
-const DENIED = /permission denied|operation not permitted|access is denied|not authori[sz]ed|must be run as root|requires? (root|admin)/i;
+const DENIED = /permission denied|operation not permitted|access is denied|not authori[sz]ed|must be run as root|requires? (root|admin|elevation)|run as administrator/i;
 
 /** Output that cannot be read as an answer: empty, or refused for lack of privileges. Undefined when it can. */
 export function unreadable(output: string, what: string): CheckAnswer | undefined {

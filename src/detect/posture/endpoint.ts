@@ -20,13 +20,18 @@ const KNOWN_PROCESSES: Record<string, string[]> = {
 
 const PRODUCT_BY_PROCESS = new Map(Object.entries(KNOWN_PROCESSES).flatMap(([product, names]) => names.map((name) => [name, product] as const)));
 
-/** `ps -A -o comm=`: one process name (Linux) or executable path (macOS) per line. */
+/** `ps -A -o pid=,comm=`: a process id and name (Linux) or executable path (macOS) per line. */
 export function parseProcessList(output: string): CheckAnswer {
   const problem = unreadable(output, 'process list');
   if (problem) return problem;
-  const names = output.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
-  // A real process list always holds more than a line or two; anything else is not one.
-  if (names.length < 2) return unknown(`not a process list: ${excerpt(output)}`);
+  const lines = output.split(/\r?\n/).filter((line) => line.trim() !== '');
+  const names: string[] = [];
+  for (const line of lines) {
+    const match = /^\s*\d+ (.*\S)\s*$/.exec(line);
+    // Every line of a real list is "PID name"; one that is not means this is not a process list.
+    if (!match || /[\x00-\x1f\x7f]/.test(match[1]!)) return unknown(`not a process list: ${excerpt(line)}`);
+    names.push(match[1]!);
+  }
   const found = new Set<string>();
   for (const name of names) {
     const product = PRODUCT_BY_PROCESS.get(name.slice(name.lastIndexOf('/') + 1));
