@@ -31,6 +31,9 @@ import type { SessionTracker } from './session-tracker.js';
 import type { ApprovalGate } from './approvals.js';
 import type { Journal } from './journal.js';
 import { KILL_SWITCH_RULE, killReason, matchKill } from './kill-switch.js';
+import type { ContractBook, DecisionContract } from './contracts.js';
+import type { GuardAgentState } from '../core/inventory.js';
+import { configChangeVerdict } from './guard-reporter.js';
 
 export type HookMode = 'enforce' | 'record';
 
@@ -47,6 +50,8 @@ export interface HookRequest {
   projectDir?: string;
   /** Set when the payload comes from the spool rather than live. */
   spooledAt?: string;
+  /** The task contract `writ run --contract` gave the session (X-Writ-Contract: its sha256). */
+  contract?: string;
 }
 
 /** What deciding a PreToolUse needs; the CLI's `policy eval` passes the same. */
@@ -74,6 +79,10 @@ export interface HookServiceDeps extends DecisionDeps {
   now(): Date;
   /** Sends asks whose rule names `@reviewers` to the server; undefined while the device is not enrolled. */
   approvals?(): ApprovalGate | undefined;
+  /** Task contracts bound to sessions; without it no contract narrows a decision. */
+  contracts?: ContractBook;
+  /** Claude Code's guard state as its settings now stand, re-read on ConfigChange; without it ConfigChange is only recorded. */
+  guardState?(projectDir: string | undefined): GuardAgentState;
 }
 
 export interface HookDecision {
@@ -82,6 +91,8 @@ export interface HookDecision {
   env?: CallEnvironment;
   /** Exactly what the hook prints: '' when Writ has no objection. */
   output: string;
+  /** The session's task contract's verdict, when it has one. */
+  contract?: DecisionContract;
 }
 
 /** Decides one PreToolUse payload; malformed input and internal failures are decided as deny. */
@@ -139,10 +150,12 @@ export class HookService {
       const reason = error instanceof MalformedPayload ? error.message : String(error);
       return this.malformed(request, reason);
     }
+    if (!request.spooledAt) this.deps.contracts?.meet(payload.session_id, request.contract);
     if (payload.hook_event_name === ENFORCING_HOOK) return this.enforce(payload, request);
     try {
       this.deps.journal.append(this.draft(payload, eventData(payload), request));
       if (payload.hook_event_name === 'PostToolUse') this.observeRanCall(payload, request.projectDir);
+      if (payload.hook_event_name === 'ConfigChange' && this.deps.guardState && !request.spooledAt) return this.configChanged(payload, request);
       return { status: 200, body: '' };
     } catch (error) {
       return { status: 500, body: `Writ could not record the ${payload.hook_event_name} event: ${(error as Error).message}` };
@@ -165,14 +178,15 @@ export class HookService {
   }
 
   private enforce(payload: HookPayload, request: HookRequest): HookAnswer | Promise<HookAnswer> {
-    const decided = decidePreToolUse(payload, this.deps, request.projectDir);
+    const policyDecided = decidePreToolUse(payload, this.deps, request.projectDir);
+    const decided = this.deps.contracts ? { ...policyDecided, ...this.deps.contracts.narrow(payload.session_id ?? '', request.contract, payload.tool_use_id, policyDecided) } : policyDecided;
     const gate = this.deps.approvals?.();
     const rule = gate?.reviewRule(decided.decision, this.deps.policy());
     if (!gate || !rule) return this.answer(payload, request, decided);
-    return gate.settle(payload, decided.decision, rule).then((decision) => this.answer(payload, request, { decision, output: preToolUseOutput(decision), env: decided.env }));
+    return gate.settle(payload, decided.decision, rule).then((decision) => this.answer(payload, request, { ...decided, decision, output: preToolUseOutput(decision) }));
   }
 
-  private answer(payload: HookPayload, request: HookRequest, { decision, output, env }: HookDecision): HookAnswer {
+  private answer(payload: HookPayload, request: HookRequest, { decision, output, env, contract }: HookDecision): HookAnswer {
     const answer = decision.decision === 'allow' ? (decision.explicitAllow ? 'allow' : 'silent') : decision.decision;
     const touched = this.deps.touched?.(payload.session_id ?? '');
     try {
@@ -191,6 +205,7 @@ export class HookService {
             ...(bundle && { bundle }),
             ...(decision.monitored && { monitored: decision.monitored }),
             ...(touched && TOUCHED_FLAGS.some((flag) => touched[flag]) && { touched }),
+            ...(contract && { contract }),
           },
         }, request),
       );
@@ -200,6 +215,14 @@ export class HookService {
       return { status: 200, body: denyOutput(`Writ denied this call because it could not record it (${(error as Error).message}).`) };
     }
     return { status: 200, body: output };
+  }
+
+  /** A settings file changed: if Writ's hooks are no longer in force, record it signed and block the change where Claude Code allows. */
+  private configChanged(payload: HookPayload, request: HookRequest): HookAnswer {
+    const verdict = configChangeVerdict(payload, this.deps.guardState!(request.projectDir ?? payload.cwd));
+    if (!verdict) return { status: 200, body: '' };
+    this.deps.journal.append(this.draft(payload, verdict.event, request, 'guard.changed'));
+    return { status: 200, body: verdict.output };
   }
 
   /** A PostToolUse says the call ran, whatever Writ answered (a person may have approved an ask): the session takes its flags. */
@@ -235,12 +258,12 @@ export class HookService {
     };
   }
 
-  private draft(payload: HookPayload, data: Record<string, unknown>, request: HookRequest): EventDraft {
+  private draft(payload: HookPayload, data: Record<string, unknown>, request: HookRequest, kind = `hook.${payload.hook_event_name}`): EventDraft {
     return {
       time: this.deps.now().toISOString(),
       actor: this.actor(),
       agent: { name: AGENT, version: this.deps.agentVersion() },
-      kind: `hook.${payload.hook_event_name}`,
+      kind,
       ...(payload.session_id ? { session_id: payload.session_id } : {}),
       ...(payload.tool_use_id ? { tool_use_id: payload.tool_use_id } : {}),
       ...(payload.prompt_id ? { prompt_id: payload.prompt_id } : {}),
