@@ -14,8 +14,10 @@ import { controlRoutes } from './routes/control.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { exportRoutes } from './routes/export.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { inventoryRoutes } from './routes/inventory.js';
 import { logRoutes } from './routes/log.js';
 import { otlpRoutes } from './routes/otlp.js';
+import { runRoutes } from './routes/runs.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -121,5 +123,7 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
   await app.register(otlpRoutes(context));
   await app.register(exportRoutes(context));
   await app.register(approvalRoutes(context, options.approvals));
+  await app.register(inventoryRoutes(context));
+  await app.register(runRoutes(context));
   return { app, context };
 }
