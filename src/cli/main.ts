@@ -12,6 +12,8 @@ import { policyCommand } from './commands/policy.js';
 import { scanCommand } from './commands/scan.js';
 import { exportCommand, fleetCommand, killCommand } from './commands/fleet.js';
 import { serverCommand } from './commands/server.js';
+import { guardCommand } from './commands/guard.js';
+import { runsCommand } from './commands/runs.js';
 
 const COMMANDS: Record<string, Command> = {
   start: startCommand,
@@ -27,6 +29,8 @@ const COMMANDS: Record<string, Command> = {
   fleet: fleetCommand,
   export: exportCommand,
   approvals: approvalsCommand,
+  guard: guardCommand,
+  runs: runsCommand,
   mcp: mcpCommand,
   scan: scanCommand,
 };

@@ -19,16 +19,22 @@ import { daemonAnswers } from './health.js';
 import { ApprovalGate } from './approvals.js';
 import { HookService, decidePreToolUse, type HookMode, type HookRequest } from './hook-service.js';
 import { Journal } from './journal.js';
+import { answerAttach, ContractBook, CONTRACT_ATTACH_PATH } from './contracts.js';
 import { postureFile } from './posture.js';
+import { startPostureMonitor } from './posture-collector.js';
+import type { PostureReport } from '../core/inventory.js';
 import { SessionTracker } from './session-tracker.js';
 import { loadOrCreateDeviceKey } from './keys.js';
 import { sameKills } from './kill-switch.js';
 import { ServerClient } from './server-client.js';
 import { Uploader, type UploaderOptions, type UploaderStatus } from './uploader.js';
 import { guardReporterFor, type GuardDaemonOptions } from './guard-reporter.js';
+import { reviewInputProblem } from '../runs/review.js';
 
 export const HOOK_PATH = '/v1/hooks/claude-code';
 export const GUARD_PATH = '/v1/guard';
+/** A local reviewer's decision on a run (`writ runs review`); the Unix socket only, so the OS user is the reviewer. */
+export const RUN_REVIEW_PATH = '/v1/runs/review';
 const MAX_BODY = 64 * 1024 * 1024;
 const SPOOL_INTERVAL_MS = 2000;
 const CHECKPOINT_INTERVAL_MS = 5000;
@@ -47,6 +53,8 @@ export interface DaemonOptions {
   control?: { minBackoffMs?: number; maxBackoffMs?: number };
   /** The guard's heartbeat interval (default 5 min) and where it looks (tests point it at temporary folders). */
   guard?: GuardDaemonOptions;
+  /** Posture re-checks: every intervalMs (default 10 min) and when a watched source changes; tests inject `collect`. */
+  posture?: { intervalMs?: number; collect?: () => Promise<PostureReport> };
 }
 
 export interface RunningDaemon {
@@ -63,6 +71,8 @@ export interface RunningDaemon {
   bundleHash(): string | undefined;
   /** What the services that talk to the server report. */
   serverStatus(): { server: string; uploader: UploaderStatus; control: ControlStatus } | undefined;
+  /** Collects the posture now; resolves when posture.json is rewritten (and any change recorded). */
+  checkPosture(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -109,7 +119,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const sessions = new SessionTracker(journal, (session, touched, added, toolUseId) =>
     record('session.touched', { session_id: session, added, touched, ...(toolUseId && { tool_use_id: toolUseId }) }),
   );
+  const contracts = new ContractBook({
+    journal,
+    writHome: home.root,
+    policy: () => policy,
+    record: (kind, data, ids) => {
+      journal.append({ time: now().toISOString(), actor: { os_user: principal.user, assurance: principal.assurance }, agent: { name: 'writ' }, kind, ...ids, data });
+      uploader?.notify();
+    },
+  });
   const service = new HookService({
+    contracts,
     approvals: () => approvals,
     sessions,
     touched: (session) => sessions.touched(session),
@@ -245,19 +265,44 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       );
       return;
     }
+    if (req.method === 'POST' && req.url === CONTRACT_ATTACH_PATH) {
+      return readBody(req, (error, body) => {
+        if (error) return reply(res, 413, error.message);
+        const answer = answerAttach(contracts, body!);
+        reply(res, answer.status, answer.body, answer.status === 200 ? 'application/json' : 'text/plain');
+      });
+    }
     if (req.method !== 'POST' || req.url !== HOOK_PATH) return reply(res, 404, `no such endpoint: ${req.method} ${req.url}`);
     readBody(req, (error, body) => {
       const requestMode: HookMode = req.headers['x-writ-mode'] === 'record' ? 'record' : 'enforce';
       if (error) return requestMode === 'enforce' ? reply(res, 200, denyOutput(`Writ denied this call: ${error.message}.`), 'application/json') : reply(res, 413, error.message);
       const projectDir = typeof req.headers['x-writ-project-dir'] === 'string' ? req.headers['x-writ-project-dir'] : undefined;
-      void Promise.resolve(service.handle({ body: body!, mode: requestMode, projectDir: projectDir || undefined })).then((answer) => {
+      const contract = typeof req.headers['x-writ-contract'] === 'string' ? req.headers['x-writ-contract'] : undefined;
+      void Promise.resolve(service.handle({ body: body!, mode: requestMode, projectDir: projectDir || undefined, ...(contract && { contract }) })).then((answer) => {
         reply(res, answer.status, answer.body, answer.body.startsWith('{') ? 'application/json' : 'text/plain');
         uploader?.notify();
       });
     });
   };
 
-  const socketServer = createServer(handle);
+  const reviewRun = (req: IncomingMessage, res: ServerResponse) =>
+    readBody(req, (error, body) => {
+      if (error) return reply(res, 413, error.message);
+      let request: { session_id?: unknown; decision?: unknown; comment?: unknown };
+      try {
+        request = JSON.parse(body!);
+      } catch {
+        return reply(res, 400, 'the review is not JSON');
+      }
+      const problem = typeof request?.session_id !== 'string' || request.session_id === '' ? 'the review needs a session_id' : reviewInputProblem(request.decision, request.comment ?? '');
+      if (problem) return reply(res, 400, problem);
+      if (journal.list({ sessionId: request.session_id as string, limit: 1 }).length === 0) return reply(res, 404, `no run ${request.session_id} in this journal`);
+      const data = { session_id: request.session_id, device_id: key.deviceId, decision: request.decision, comment: request.comment ?? '', reviewer: { subject: principal.user, via: 'local-os-user' } };
+      const appended = journal.append({ time: now().toISOString(), actor: { os_user: principal.user, assurance: principal.assurance }, agent: { name: 'writ' }, kind: 'run.reviewed', session_id: request.session_id as string, data });
+      uploader?.notify();
+      reply(res, 201, JSON.stringify({ seq: appended.seq, hash: appended.hash, review: data }), 'application/json');
+    });
+  const socketServer = createServer((req, res) => (req.method === 'POST' && req.url === RUN_REVIEW_PATH ? reviewRun(req, res) : handle(req, res)));
   await listenOnSocket(socketServer, home.socket);
   let tcpServer: Server | undefined;
   if (options.httpPort !== undefined) {
@@ -295,6 +340,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   process.on('SIGHUP', onHangup);
   uploader?.start();
   control?.start();
+  // Policy sees a new posture on its next call: postureFile rereads the file when it changes.
+  const postureMonitor = startPostureMonitor({ path: home.posture, ...options.posture, onChange: (change) => record('posture.changed', { ...change }), log });
   guard.reporter.start();
   log(`listening on ${home.socket}${tcpServer ? ` and http://127.0.0.1:${(tcpServer.address() as { port: number }).port}` : ''}; policy ${policy.hash.slice(0, 12)}${bundleHash ? ` (org bundle ${bundleHash.slice(0, 19)})` : ''}${serverUrl ? `; server ${serverUrl}` : '; not enrolled'}`);
 
@@ -313,6 +360,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     killSwitches: () => [...kills],
     bundleHash: () => bundleHash,
     serverStatus: () => serverStatus(enrollment),
+    checkPosture: () => postureMonitor.checkNow(),
     async close() {
       if (closed) return;
       closed = true;
@@ -322,6 +370,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       process.off('SIGHUP', onHangup);
       await Promise.all([socketServer, tcpServer].filter(Boolean).map((server) => new Promise((resolve) => server!.close(resolve))));
       await control?.stop();
+      await postureMonitor.stop();
       await guard.reporter.stop();
       ingestSpool();
       record('daemon.stop', { pid: process.pid });

@@ -1,0 +1,49 @@
+// A reviewer's decision on a run (`run.reviewed`): validated input, and the org-signed form the server keeps.
+import type { KeyObject } from 'node:crypto';
+import { canonicalBytes } from '../core/canonical-json.js';
+import { keyIdFor, signEnvelope, verifyEnvelope, type Envelope, type Signer } from '../core/dsse.js';
+
+export const RUN_REVIEW_PAYLOAD_TYPE = 'application/vnd.writ.run-review.v1+json';
+export const REVIEW_DECISIONS = ['accept', 'reject', 'needs-changes'] as const;
+export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
+export const MAX_REVIEW_COMMENT = 4000;
+
+/** The data of a `run.reviewed` event, as the shared event format names it. */
+export interface RunReview {
+  session_id: string;
+  device_id: string;
+  decision: ReviewDecision;
+  comment: string;
+  reviewer: { subject: string; email?: string; via: 'oidc' | 'admin-token' | 'local-os-user' };
+}
+
+/** What the org key signs for a review made through the server. */
+export interface SignedRunReview extends RunReview {
+  v: 1;
+  kind: 'run.reviewed';
+  reviewed_at: string;
+}
+
+/** The problem with a requested decision and comment, or undefined when they are fine. */
+export function reviewInputProblem(decision: unknown, comment: unknown): string | undefined {
+  if (!REVIEW_DECISIONS.includes(decision as ReviewDecision)) return `the decision must be one of ${REVIEW_DECISIONS.join(', ')}, not ${JSON.stringify(decision)}`;
+  if (typeof comment !== 'string') return 'the comment must be text';
+  if (comment.length > MAX_REVIEW_COMMENT) return `the comment is longer than ${MAX_REVIEW_COMMENT} characters`;
+  return undefined;
+}
+
+export function signRunReview(review: SignedRunReview, signer: Signer): Envelope {
+  return signEnvelope(RUN_REVIEW_PAYLOAD_TYPE, canonicalBytes(review), signer);
+}
+
+/** Checks the org's signature and the payload's shape; throws saying what is wrong. */
+export function openRunReview(envelope: Envelope, orgKey: KeyObject): SignedRunReview {
+  if (envelope.payloadType !== RUN_REVIEW_PAYLOAD_TYPE) throw new Error(`run review has payload type ${envelope.payloadType}`);
+  const verdict = verifyEnvelope(envelope, new Map([[keyIdFor(orgKey), orgKey]]));
+  if (!verdict.ok) throw new Error(`run review is not signed by the org key: ${verdict.problem}`);
+  const value = JSON.parse(Buffer.from(verdict.payload).toString('utf8')) as SignedRunReview;
+  if (value?.v !== 1 || value.kind !== 'run.reviewed' || typeof value.session_id !== 'string' || typeof value.reviewer?.subject !== 'string' || reviewInputProblem(value.decision, value.comment)) {
+    throw new Error('run review payload is not well formed');
+  }
+  return value;
+}
