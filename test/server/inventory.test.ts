@@ -1,10 +1,16 @@
 // The fleet inventory over real HTTP: devices with real keys upload signed inventory, heartbeat and posture events
 // through /v1/ingest, and the inventory API finds them, counts them, pages them and refuses bad queries.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { DeviceInventory } from '../../src/core/inventory.js';
 import { SimulatedDevice, startTestServer, type TestServer } from '../support/server.js';
 import { agent, guard, inventory, mcp, posture } from '../store/inventory-suite.js';
+import { WRIT_BIN, writEnv } from '../support/writ-process.js';
 
 let server: TestServer;
 const get = async (path: string, token = server.adminToken) => {
@@ -158,6 +164,40 @@ describe('fleet inventory API', () => {
       const answer = await get(`/v1/inventory/devices?${query}`);
       assert.equal(answer.status, 400, query);
       assert.match(answer.body.error.message, message, query);
+    }
+  });
+
+  it('answers `writ fleet inventory` (run `npm run build` first)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'writ-inventory-cli-'));
+    // Asynchronous: the server answering the CLI runs in this process.
+    const writ = async (...args: string[]) => {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, [WRIT_BIN, 'fleet', 'inventory', ...args, '--server', server.url, '--token', server.adminToken], { env: writEnv(home) });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+      }
+    };
+    try {
+      const unapproved = await writ('--unapproved', '--json');
+      assert.equal(unapproved.code, 0, unapproved.stderr);
+      assert.deepEqual(JSON.parse(unapproved.stdout).map((d: any) => d.device_id), [bob.id]);
+      const older = await writ('--agent', 'claude-code', '--older-than', '2.1.0');
+      assert.equal(older.code, 0, older.stderr);
+      assert.match(older.stdout, new RegExp(`^${carol.id}  host-carol  per_\\w+  claude-code 2.0.5 \\(governed\\)  no MCP servers  heartbeat never\\n$`));
+      const guardOff = await writ('--guard', 'off', '--posture', 'disk_encrypted=fail');
+      assert.match(guardOff.stdout, /hooks off: claude-code; self-test failed; heartbeat 2026-01-01T00:00:00.000Z  posture: disk_encrypted=fail/);
+      const servers = await writ('mcp', '--unapproved');
+      assert.equal(servers.stdout, 'scraper  sha256:scraper  1 devices  approved 0  unapproved 1  denied 0\n');
+      const bad = await writ('--older-than', 'newest');
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /version_lt must be a semantic version/);
+      const misuse = await writ('agents', '--agent', 'x');
+      assert.equal(misuse.code, 2);
+      assert.match(misuse.stderr, /--agent filters devices/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   });
 

@@ -7,6 +7,7 @@ import { KILL_TARGET } from '../../core/policy-bundle.js';
 import { adminClient, adminClientOptions } from '../admin-client.js';
 import { UsageError, type Command } from '../command.js';
 import { oneOf } from '../options.js';
+import { INVENTORY_USAGE, inventoryOptions, runInventory } from './inventory.js';
 
 
 export const killCommand: Command = {
@@ -39,10 +40,11 @@ export const publishCommand = {
 };
 
 export const fleetCommand: Command = {
-  usage: 'fleet devices|people|tokens [list] | fleet devices|people revoke ID | fleet tokens create NAME --role admin|auditor|enroller [--server URL] [--token T]',
-  summary: 'list and revoke devices and people; create API and enrolment tokens',
-  options: { ...adminClientOptions, role: { type: 'string' }, json: { type: 'boolean' } },
+  usage: `fleet devices|people|tokens [list] | fleet devices|people revoke ID | fleet tokens create NAME --role admin|auditor|enroller | ${INVENTORY_USAGE} [--server URL] [--token T]`,
+  summary: 'list and revoke devices and people; create API and enrolment tokens; query the fleet inventory',
+  options: { ...adminClientOptions, role: { type: 'string' }, json: { type: 'boolean' }, ...inventoryOptions },
   async run({ values, positionals }) {
+    if (positionals[0] === 'inventory') return runInventory(values, positionals.slice(1));
     const [what, verb = 'list', argument] = positionals;
     const collection = oneOf(what, 'what to manage', ['devices', 'people', 'tokens'] as const);
     const client = adminClient(values);
