@@ -89,7 +89,7 @@ export function parsePolicySettings(text: string): { settings: PolicySettings; p
 
 /** The settings among a policy's files, or the defaults when it has none; a later settings file replaces the standard one. */
 export function settingsOf(files: PolicyFile[]): { settings: PolicySettings; problems: SettingsProblem[] } {
-  const file = files.findLast((candidate) => candidate.name === SETTINGS_FILE);
+  const file = [...files].reverse().find((candidate) => candidate.name === SETTINGS_FILE);
   return file ? parsePolicySettings(file.text) : { settings: DEFAULT_SETTINGS, problems: [] };
 }
 

@@ -59,6 +59,11 @@ export function denyOutput(reason: string): string {
   return preToolUseOutput({ decision: 'deny', explicitAllow: false, reason });
 }
 
+/** Stops Claude Code entirely (`continue: false`, §1.5 of the reference) and denies the call that met the stop condition. */
+export function stopOutput(stopReason: string, denyReason: string): string {
+  return JSON.stringify({ continue: false, stopReason, hookSpecificOutput: { hookEventName: ENFORCING_HOOK, permissionDecision: 'deny', permissionDecisionReason: denyReason } });
+}
+
 const MAX_TEXT = 4096;
 const MAX_EXCERPT = 2000;
 const EDIT_STRINGS = ['content', 'old_string', 'new_string', 'new_source'];
