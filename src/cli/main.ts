@@ -13,6 +13,7 @@ import { scanCommand } from './commands/scan.js';
 import { exportCommand, fleetCommand, killCommand } from './commands/fleet.js';
 import { serverCommand } from './commands/server.js';
 import { guardCommand } from './commands/guard.js';
+import { guardCommand } from './commands/guard.js';
 import { runsCommand } from './commands/runs.js';
 
 const COMMANDS: Record<string, Command> = {
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   fleet: fleetCommand,
   export: exportCommand,
   approvals: approvalsCommand,
+  guard: guardCommand,
   guard: guardCommand,
   runs: runsCommand,
   mcp: mcpCommand,
