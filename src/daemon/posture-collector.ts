@@ -3,7 +3,7 @@
 // to a pure parser in src/detect/posture, and writes $WRIT_HOME/posture.json for policy. A check that
 // cannot be answered is unknown, with the reason, and its flat field is left out.
 import { execFile } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readFileSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
 import type { PostureCheck, PostureCheckName, PostureReport } from '../core/inventory.js';
 import { unknown, unreadable, type CheckAnswer } from '../detect/posture/answer.js';
@@ -270,4 +270,132 @@ function flatFields(checks: PostureCheck[]): Partial<PostureReport> {
 /** Replaces the posture file atomically, owner-only. */
 export function writePostureFile(path: string, report: PostureReport): void {
   writePrivateFileAtomic(path, JSON.stringify(report, null, 2) + '\n');
+}
+
+type CheckState = Pick<PostureCheck, 'status' | 'value'>;
+
+/** What a `posture.changed` event says: the checks whose answer changed, before and after. */
+export interface PostureChange {
+  changed: PostureCheckName[];
+  previous: Partial<Record<PostureCheckName, CheckState>>;
+  current: Partial<Record<PostureCheckName, CheckState>>;
+}
+
+/**
+ * The checks whose status or value differ; undefined when none does, or when there is nothing to compare
+ * with. Patch age counts in days and grows every day, so only its pass/fail counts as a change.
+ */
+export function postureChange(previous: PostureReport | undefined, current: PostureReport): PostureChange | undefined {
+  if (!previous) return undefined;
+  const before = new Map(previous.checks.map((entry) => [entry.name, entry]));
+  const change: PostureChange = { changed: [], previous: {}, current: {} };
+  for (const now of current.checks) {
+    const then = before.get(now.name);
+    const same = then !== undefined && then.status === now.status && (now.name === 'patch_age' || then.value === now.value);
+    if (same) continue;
+    change.changed.push(now.name);
+    change.previous[now.name] = then ? { status: then.status, ...(then.value !== undefined && { value: then.value }) } : { status: 'unknown' };
+    change.current[now.name] = { status: now.status, ...(now.value !== undefined && { value: now.value }) };
+  }
+  return change.changed.length > 0 ? change : undefined;
+}
+
+/** The report a posture file holds, when it holds one this collector wrote; undefined otherwise. */
+export function readPostureReport(path: string): PostureReport | undefined {
+  try {
+    const report = JSON.parse(readFileSync(path, 'utf8')) as PostureReport;
+    const valid = Array.isArray(report?.checks) && report.checks.every((entry) => typeof entry?.name === 'string' && ['pass', 'fail', 'unknown'].includes(entry.status));
+    return valid ? report : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const POSTURE_INTERVAL_MS = 10 * 60 * 1000;
+const WATCH_DEBOUNCE_MS = 1000;
+
+export interface PostureMonitorOptions {
+  /** The posture file: its last report is what a change is measured against, across restarts too. */
+  path: string;
+  intervalMs?: number;
+  collect?: () => Promise<PostureReport>;
+  /** Files whose change triggers a pass now; absent ones are skipped. */
+  watchPaths?: string[];
+  onChange(change: PostureChange): void;
+  log(line: string): void;
+}
+
+export interface PostureMonitor {
+  /** Runs a pass now; while one runs, one more follows it. Resolves when the file is written. */
+  checkNow(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Re-collects on an interval and when a watched source changes; rewrites the file and reports changes. */
+export function startPostureMonitor(options: PostureMonitorOptions): PostureMonitor {
+  const collect = options.collect ?? (() => collectPosture());
+  let previous = readPostureReport(options.path);
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let leftAlone = false;
+  const pass = async () => {
+    const report = await collect();
+    // A posture file without the collector's checks comes from elsewhere (an MDM feed, an operator, a
+    // test): it is the posture then, and is not overwritten. Checked last, just before writing.
+    if (existsSync(options.path) && !readPostureReport(options.path)) {
+      if (!leftAlone) options.log(`posture: ${options.path} was not written by the collector; leaving it as the posture`);
+      leftAlone = true;
+      return;
+    }
+    leftAlone = false;
+    const change = postureChange(previous, report);
+    writePostureFile(options.path, report);
+    previous = report;
+    if (change) options.onChange(change);
+  };
+  const checkNow = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await pass();
+        } catch (error) {
+          options.log(`posture: ${(error as Error).message}`);
+        }
+      } while (again && !stopped);
+      running = undefined;
+    })();
+    return running;
+  };
+  const timer = setInterval(() => void checkNow(), options.intervalMs ?? POSTURE_INTERVAL_MS);
+  let debounce: NodeJS.Timeout | undefined;
+  const watchers: FSWatcher[] = [];
+  for (const path of options.watchPaths ?? POSTURE_WATCH_PATHS[process.platform] ?? []) {
+    try {
+      const watcher = watch(path, { persistent: false }, () => {
+        clearTimeout(debounce);
+        debounce = setTimeout(() => void checkNow(), WATCH_DEBOUNCE_MS);
+      });
+      watcher.on('error', () => watcher.close());
+      watchers.push(watcher);
+    } catch {
+      // Absent or unwatchable: the interval still covers it.
+    }
+  }
+  void checkNow();
+  return {
+    checkNow,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(debounce);
+      watchers.forEach((watcher) => watcher.close());
+      await running;
+    },
+  };
 }
