@@ -34,11 +34,13 @@ export interface CoverageResult {
 const DEFAULT_MAX_FILES = 50;
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 
-export function checkCoverage(options: CoverageOptions): CoverageResult {
+/** Yields to the event loop between transcripts, so hook answers wait for at most one transcript's parse. */
+export async function checkCoverage(options: CoverageOptions): Promise<CoverageResult> {
   const findings: Finding[] = [];
   const files = recentTranscripts(options, findings);
   const uncovered: UncoveredCall[] = [];
   for (const file of files) {
+    await new Promise((resolve) => setImmediate(resolve));
     const session = basename(file, '.jsonl');
     if (session === SELF_TEST_SESSION) continue;
     const tail = readTail(file, options.maxBytes ?? DEFAULT_MAX_BYTES);

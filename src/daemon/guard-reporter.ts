@@ -49,7 +49,7 @@ export interface GuardReporterOptions {
   /** The self-test through the installed hook, for Claude Code's state. */
   selfTest(guard: GuardAgentState): Promise<SelfTest>;
   /** Transcript calls since `since` with no PreToolUse decision. */
-  coverage(since: Date): CoverageResult;
+  coverage(since: Date): Promise<CoverageResult>;
   /** Discovery and posture; absent, the inventory holds the guard alone. */
   inventory?(): Promise<InventoryParts>;
   policyHash(): string;
@@ -123,7 +123,7 @@ export class GuardReporter {
     const selfTest = claude ? await this.options.selfTest(claude) : undefined;
     let coverage: CoverageResult = { uncovered_calls: [], findings: [], transcripts: 0 };
     try {
-      coverage = this.options.coverage(this.#since);
+      coverage = await this.options.coverage(this.#since);
       this.#since = checkedFrom;
     } catch (error) {
       findings.push({ severity: 'warning', subject: 'coverage', message: `the transcripts could not be checked: ${(error as Error).message}` });
@@ -251,7 +251,7 @@ export function guardReporterFor(deps: DaemonGuardDeps): DaemonGuard {
   // back a bounded stretch of the journal, later ones only what is new.
   let seenSeq = Math.max(0, (deps.journal.head()?.seq ?? 0) - 10_000);
   const namedTranscripts = new Set<string>();
-  const coverage = (since: Date): CoverageResult => {
+  const coverage = (since: Date): Promise<CoverageResult> => {
     for (const event of deps.journal.list({ since: seenSeq })) {
       seenSeq = event.seq;
       const path = event.body.kind === 'hook.SessionStart' ? event.body.data.transcript_path : undefined;

@@ -41,7 +41,7 @@ describe('coverage (transcripts on disk)', () => {
   const events = new Map<string, HookEventRef[]>([['governed', [{ kind: 'hook.PreToolUse', toolUseId: 'toolu_g' }]]]);
   const hookEvents = (session: string) => events.get(session) ?? [];
 
-  test('reads recent transcripts, skips old ones and the self-test session, and bounds a huge one to its tail', () => {
+  test('reads recent transcripts, skips old ones and the self-test session, and bounds a huge one to its tail', async () => {
     writeFileSync(join(project, 'governed.jsonl'), [toolUse('toolu_g', 'Bash'), toolResult('toolu_g')].join('\n') + '\n');
     writeFileSync(join(project, 'bare.jsonl'), [toolUse('toolu_x', 'Bash'), toolResult('toolu_x')].join('\n') + '\n');
     writeFileSync(join(project, `${SELF_TEST_SESSION}.jsonl`), [toolUse('toolu_s', 'Read'), toolResult('toolu_s')].join('\n') + '\n');
@@ -51,18 +51,18 @@ describe('coverage (transcripts on disk)', () => {
     const filler = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ type: 'user', message: { content: `line ${i} ${'x'.repeat(80)}` } }));
     writeFileSync(join(project, 'huge.jsonl'), [toolUse('toolu_early', 'Bash'), toolResult('toolu_early'), ...filler, toolUse('toolu_late', 'Edit'), toolResult('toolu_late')].join('\n') + '\n');
 
-    const result = checkCoverage({ hookEvents, claudeDir: root, since: new Date(Date.now() - 60_000), maxBytes: 64 * 1024 });
+    const result = await checkCoverage({ hookEvents, claudeDir: root, since: new Date(Date.now() - 60_000), maxBytes: 64 * 1024 });
     assert.equal(result.transcripts, 4);
     assert.deepEqual(result.uncovered_calls.map((call) => call.tool_use_id).sort(), ['toolu_late', 'toolu_x']);
     assert.ok(result.findings.some((finding) => finding.path?.endsWith('huge.jsonl') && /only the last 65536 bytes/.test(finding.message)));
   });
 
-  test('a transcript named by a payload that is not a regular file, or is a link, is a finding, not a crash', () => {
+  test('a transcript named by a payload that is not a regular file, or is a link, is a finding, not a crash', async () => {
     const fifoLike = join(root, 'dir.jsonl');
     mkdirSync(fifoLike);
     const link = join(root, 'link.jsonl');
     symlinkSync(join(project, 'bare.jsonl'), link);
-    const result = checkCoverage({ hookEvents, claudeDir: join(root, 'nothing-here'), since: new Date(0), transcripts: [link, fifoLike, join(root, 'missing.jsonl')] });
+    const result = await checkCoverage({ hookEvents, claudeDir: join(root, 'nothing-here'), since: new Date(0), transcripts: [link, fifoLike, join(root, 'missing.jsonl')] });
     assert.equal(result.uncovered_calls.length, 0);
     assert.equal(result.findings.length, 1);
     assert.match(result.findings[0].message, /cannot be opened: ELOOP/);
