@@ -12,6 +12,7 @@ import { policyCommand } from './commands/policy.js';
 import { scanCommand } from './commands/scan.js';
 import { exportCommand, fleetCommand, killCommand } from './commands/fleet.js';
 import { serverCommand } from './commands/server.js';
+import { postureCommand } from './commands/posture.js';
 import { guardCommand } from './commands/guard.js';
 import { guardCommand } from './commands/guard.js';
 import { runsCommand } from './commands/runs.js';
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   runs: runsCommand,
   mcp: mcpCommand,
   scan: scanCommand,
+  posture: postureCommand,
 };
 
 export function usage(): string {
