@@ -129,3 +129,28 @@ test('a posture file the collector did not write (an MDM feed, an operator) is l
     await daemon.close();
   }
 });
+
+test('patch_age_days reaches policy as a Long', async () => {
+  const home = homeWithFirewallRule();
+  writeFileSync(
+    join(home.policy, '81-patches.cedar'),
+    '@id("posture.patches")\n@reason("this device has not been updated for a month")\n' +
+      'forbid (principal, action == Writ::Action::"exec", resource) when { context.device has patch_age_days && context.device.patch_age_days > 30 };\n',
+  );
+  let days = 3;
+  const collect = async (): Promise<PostureReport> => {
+    const report = reportWithFirewall(true);
+    return { ...report, patch_age_days: days, checks: [...report.checks, { name: 'patch_age', status: days > 30 ? 'fail' : 'pass', value: days, reason: `${days} days`, checked_at: report.collected_at }] };
+  };
+  const daemon = await startDaemon({ home, log: () => {}, posture: { intervalMs: 3_600_000, collect } });
+  try {
+    await daemon.checkPosture();
+    assert.notEqual(await decisionFor(home, 'make all'), 'deny');
+    days = 45;
+    await daemon.checkPosture();
+    assert.equal(await decisionFor(home, 'make all'), 'deny');
+    assert.deepEqual(postureEvents(home).map((event) => (event.data as { changed: string[] }).changed), [['patch_age']]);
+  } finally {
+    await daemon.close();
+  }
+});
