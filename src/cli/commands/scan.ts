@@ -2,7 +2,7 @@
 // and the seeds' six questions with the maturity level. It only reads: the journal read-only, enrollment.json,
 // the agents' own files. Anything broken becomes a finding, never a failed scan (exit code 0).
 import { existsSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -10,7 +10,14 @@ import { parseEnvelope } from '../../core/dsse.js';
 import { openEvent } from '../../core/event.js';
 import type { DeviceInventory, Finding, SelfTestResult } from '../../core/inventory.js';
 import { assessMaturity, type EvidenceFacts, type MaturityAssessment } from '../../detect/maturity.js';
-import { readEnrollment } from '../../daemon/enrollment.js';
+import { claudeCodeGuardState } from '../../agents/claude-code/guard.js';
+import type { PolicyFile } from '../../core/policy-bundle.js';
+import { readPersistedControl } from '../../daemon/control-client.js';
+import { orgPublicKey, readEnrollment, type Enrollment } from '../../daemon/enrollment.js';
+import { collectPosture } from '../../daemon/posture-collector.js';
+import { discoverDevice } from '../../discovery/index.js';
+import { policyDirFor, readPolicyDir } from '../../home/policy-files.js';
+import { DEFAULT_SETTINGS, settingsOf, type PolicySettings } from '../../policy/settings.js';
 import { verifyJournal } from '../../daemon/journal.js';
 import { loadPublicKey } from '../../daemon/keys.js';
 import { INCLUDED_SEQ_KEY, LOG_CHECKPOINT_KEY } from '../../daemon/uploader.js';
@@ -38,30 +45,75 @@ export async function scanDevice(options: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
   const now = options.now ?? (() => new Date());
   const findings: Finding[] = [];
-  const inventory = await collectInventory(options, findings);
-  const evidence = readEvidence(options.home, findings);
+  const { evidence, enrollment } = readEvidence(options.home, findings);
+  const inventory = await collectInventory(options, enrollment, findings);
+  if (evidence.self_test) inventory.guard!.self_test = evidence.self_test;
   inventory.findings.push(...findings);
   const facts: EvidenceFacts = { ...evidence, now: now().toISOString(), scan_ms: performance.now() - started };
   return { inventory, assessment: assessMaturity(inventory, facts), facts };
 }
 
-async function collectInventory(options: ScanOptions, findings: Finding[]): Promise<DeviceInventory> {
+// Discovery's 3 s default is too short for Gemini CLI's --version on a loaded machine (about 4 s seen), and an
+// unconfirmed version turns an installed agent into "leftovers".
+const VERSION_TIMEOUT_MS = 10_000;
+
+async function collectInventory(options: ScanOptions, enrollment: Enrollment | undefined, findings: Finding[]): Promise<DeviceInventory> {
+  const env = options.env ?? process.env;
+  const userHome = env.HOME ?? homedir();
   const collectedAt = (options.now ?? (() => new Date()))().toISOString();
-  findings.push({ severity: 'warning', subject: 'discovery', message: 'agent discovery is not available in this build' });
-  return { v: 1, collected_at: collectedAt, agents: [], mcp_servers: [], findings: [] };
+  const settings = registerSettings(options.home, enrollment, findings);
+  // Discovery and posture run side by side: both mostly wait on other programs (--version, systemctl, lsblk).
+  const [discovery, posture] = await Promise.all([
+    discoverDevice({ home: userHome, ...(options.projectDir && { projectDir: options.projectDir }), settings, versionTimeoutMs: VERSION_TIMEOUT_MS }).catch((error: Error) => {
+      findings.push({ severity: 'error', subject: 'discovery', message: `agent discovery failed: ${error.message}` });
+      return { agents: [], mcp_servers: [], findings: [] };
+    }),
+    collectPosture({ env }).catch((error: Error) => {
+      findings.push({ severity: 'warning', subject: 'posture', message: `posture checks failed: ${error.message}` });
+      return undefined;
+    }),
+  ]);
+  const guard = claudeCodeGuardState({ home: userHome, ...(options.projectDir && { projectDir: options.projectDir }) });
+  return {
+    v: 1,
+    collected_at: collectedAt,
+    agents: discovery.agents,
+    mcp_servers: discovery.mcp_servers,
+    ...(posture && { posture }),
+    guard: { agents: [guard], uncovered_calls: [] },
+    findings: discovery.findings,
+  };
+}
+
+/** The MCP register is in the policy in force: the org's bundle when one is kept, else the device's policy directory. */
+function registerSettings(home: WritHome, enrollment: Enrollment | undefined, findings: Finding[]): PolicySettings {
+  let files: PolicyFile[] | undefined;
+  if (enrollment) {
+    const problem = (line: string) => findings.push({ severity: 'warning', subject: 'policy', message: line });
+    files = readPersistedControl(home, orgPublicKey(enrollment), problem).bundle?.files;
+  }
+  try {
+    files ??= readPolicyDir(policyDirFor(undefined, home.policy));
+  } catch (error) {
+    findings.push({ severity: 'warning', subject: 'policy', message: `${(error as Error).message}; every MCP server counts as unapproved`, path: home.policy });
+    return DEFAULT_SETTINGS;
+  }
+  const { settings, problems } = settingsOf(files);
+  for (const problem of problems) findings.push({ severity: 'warning', subject: 'policy', message: `settings.json line ${problem.line}: ${problem.message}` });
+  return settings;
 }
 
 type Evidence = Omit<EvidenceFacts, 'now' | 'scan_ms'>;
 
 /** enrollment.json and the journal, each read on its own so one broken file does not hide the other. */
-function readEvidence(home: WritHome, findings: Finding[]): Evidence {
+function readEvidence(home: WritHome, findings: Finding[]): { evidence: Evidence; enrollment?: Enrollment } {
   const evidence: Evidence = {};
   try {
     evidence.os_user = userInfo().username;
   } catch {
     // No passwd entry (some containers): the scan goes on without a name.
   }
-  let enrollment;
+  let enrollment: Enrollment | undefined;
   try {
     enrollment = readEnrollment(home.enrollment);
   } catch (error) {
@@ -72,14 +124,14 @@ function readEvidence(home: WritHome, findings: Finding[]): Evidence {
     const { email, id, iss } = enrollment.person;
     evidence.enrollment = { server: enrollment.server, device_id: enrollment.device_id, assurance: enrollment.assurance, person: { id, iss, ...(email && { email }) } };
   }
-  if (!existsSync(home.journal)) return evidence;
+  if (!existsSync(home.journal)) return { evidence, enrollment };
   try {
     Object.assign(evidence, readJournalEvidence(home, enrollment?.org));
   } catch (error) {
     evidence.journal = { events: 0, verified: false, problem: (error as Error).message };
     findings.push({ severity: 'error', subject: 'journal', message: `cannot read the journal: ${(error as Error).message}`, path: home.journal });
   }
-  return evidence;
+  return { evidence, enrollment };
 }
 
 // Kinds whose signed data names the policy in force; the latest one wins.
