@@ -65,7 +65,7 @@ describe('Writ governing real Claude Code', () => {
 
   test('installs into the user settings Claude Code reads, keeping them valid JSON', () => {
     const settings = JSON.parse(readFileSync(join(workspace.home, '.claude', 'settings.json'), 'utf8'));
-    assert.deepEqual(Object.keys(settings.hooks).sort(), ['PostToolUse', 'PostToolUseFailure', 'PreToolUse', 'SessionEnd', 'SessionStart', 'Stop', 'UserPromptSubmit']);
+    assert.deepEqual(Object.keys(settings.hooks).sort(), ['ConfigChange', 'PostToolUse', 'PostToolUseFailure', 'PreToolUse', 'SessionEnd', 'SessionStart', 'Stop', 'UserPromptSubmit']);
     assert.match(settings.hooks.PreToolUse[0].hooks[0].command, /writ-hook' --home '.*' enforce \|\| exit 2$/);
   });
 
