@@ -355,6 +355,7 @@ export function startPostureMonitor(options: PostureMonitorOptions): PostureMoni
     if (change) options.onChange(change);
   };
   const checkNow = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
     if (running) {
       again = true;
       return running;

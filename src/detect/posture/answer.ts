@@ -28,6 +28,13 @@ export function daysSince(then: number, now: Date): number {
   return Math.max(0, Math.floor((now.getTime() - then) / 86_400_000));
 }
 
+/** The latest of some times, skipping unreadable ones (NaN); undefined when none is left. */
+export function latest(times: Iterable<number>): number | undefined {
+  let last: number | undefined;
+  for (const time of times) if (!Number.isNaN(time) && (last === undefined || time > last)) last = time;
+  return last;
+}
+
 /** Patches older than this fail the patch_age check; policy can set its own bound on `patch_age_days`. */
 export const PATCH_AGE_LIMIT_DAYS = 30;
 

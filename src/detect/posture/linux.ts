@@ -1,6 +1,6 @@
 // Linux posture from sources an ordinary user can read: os-release, lsblk, systemd unit state, gsettings
 // in the desktop session, and the package manager's log.
-import { excerpt, fail, pass, patchAgeAnswer, unknown, unreadable, type CheckAnswer } from './answer.js';
+import { excerpt, fail, latest, pass, patchAgeAnswer, unknown, unreadable, type CheckAnswer } from './answer.js';
 
 /** `/etc/os-release`: the value is "<ID> <VERSION_ID>" (e.g. "ubuntu 24.04"), so a rule can match the distribution too. */
 export function parseOsRelease(text: string): CheckAnswer {
@@ -102,11 +102,7 @@ export function parseGnomeScreenLock(lockEnabled: string, idleDelay: string): Ch
 export function parseDpkgLog(text: string, now: Date): CheckAnswer {
   const problem = unreadable(text, 'dpkg.log');
   if (problem) return problem;
-  let last: number | undefined;
-  for (const match of text.matchAll(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) upgrade /gm)) {
-    const time = Date.parse(`${match[1]}T${match[2]}Z`);
-    if (!Number.isNaN(time) && (last === undefined || time > last)) last = time;
-  }
+  const last = latest(Array.from(text.matchAll(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) upgrade /gm), (match) => Date.parse(`${match[1]}T${match[2]}Z`)));
   if (last === undefined) return unknown('dpkg.log records no upgrade (the log may have been rotated)');
   return patchAgeAnswer(last, now, 'dpkg.log');
 }
@@ -115,11 +111,8 @@ export function parseDpkgLog(text: string, now: Date): CheckAnswer {
 export function parsePacmanLog(text: string, now: Date): CheckAnswer {
   const problem = unreadable(text, 'pacman.log');
   if (problem) return problem;
-  let last: number | undefined;
-  for (const match of text.matchAll(/^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)([+-]\d{2}):?(\d{2})\] \[ALPM\] upgraded /gm)) {
-    const time = Date.parse(`${match[1]}${match[2]}:${match[3]}`);
-    if (!Number.isNaN(time) && (last === undefined || time > last)) last = time;
-  }
+  const upgrades = text.matchAll(/^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)([+-]\d{2}):?(\d{2})\] \[ALPM\] upgraded /gm);
+  const last = latest(Array.from(upgrades, (match) => Date.parse(`${match[1]}${match[2]}:${match[3]}`)));
   if (last === undefined) return unknown('pacman.log records no upgrade');
   return patchAgeAnswer(last, now, 'pacman.log');
 }
