@@ -190,3 +190,8 @@ test('garbage, empty and refused output is unknown for every parser, never a gue
     }
   }
 });
+
+test('softwareupdate dates without leading zeros are read too', () => {
+  const history = 'Display Name                     Version    Date\n------------                     -------    ----\nmacOS Sequoia 15.1               15.1       11/2/2026, 9:04:10\n';
+  expect(parseSoftwareUpdateHistory(history, NOW), 'pass', 20);
+});

@@ -57,9 +57,10 @@ export function parseSoftwareUpdateHistory(output: string, now: Date): CheckAnsw
   let last: number | undefined;
   let lastName = '';
   for (const line of output.split(/\r?\n/)) {
-    const match = /^(.*?)\s{2,}\S+\s+(\d{2})\/(\d{2})\/(\d{4}),\s*(\d{2}:\d{2}:\d{2})\s*$/.exec(line);
+    const match = /^(.*?)\s{2,}\S+\s+(\d{1,2})\/(\d{1,2})\/(\d{4}),?\s*(\d{1,2})(:\d{2}:\d{2})\s*$/.exec(line);
     if (!match || DATA_UPDATES.test(match[1]!.trim())) continue;
-    const time = Date.parse(`${match[4]}-${match[2]}-${match[3]}T${match[5]}Z`);
+    const pad = (part: string) => part.padStart(2, '0');
+    const time = Date.parse(`${match[4]}-${pad(match[2]!)}-${pad(match[3]!)}T${pad(match[5]!)}${match[6]}Z`);
     if (!Number.isNaN(time) && (last === undefined || time > last)) [last, lastName] = [time, match[1]!.trim()];
   }
   if (last === undefined) return unknown('softwareupdate --history lists no system or application update');
