@@ -69,7 +69,8 @@ interface GuardUpdate {
 /** The newest well-formed value of each part of a device's inventory in one batch, and what was wrong. */
 export interface InventoryUpdates {
   inventory?: { seq: number; collectedAt?: string; agents: AgentRow[]; mcpServers: McpServerRow[]; findings: Finding[] };
-  posture?: { seq: number; collectedAt?: string; checks: PostureRow[] };
+  /** `replace`: a whole posture report; otherwise only the checks a posture change names. */
+  posture?: { seq: number; collectedAt?: string; checks: PostureRow[]; replace: boolean };
   guard?: GuardUpdate;
   problems: Finding[];
 }
@@ -208,6 +209,30 @@ function readPosture(report: unknown, what: string, problem: Problems): { collec
   return { ...(collectedAt && { collectedAt }), checks: readList(report.checks, `${what}.checks`, problem, readPostureCheck) };
 }
 
+/**
+ * A posture change's `current`: a whole posture report (`checks` list), or, as the daemon sends it, only the
+ * checks that changed, `{check: {status, value?}}`, which were checked at the event's time.
+ */
+function readPostureChange(current: unknown, time: string, problem: Problems): { checks: PostureRow[]; replace: boolean; collectedAt?: string } | undefined {
+  if (isObject(current) && 'checks' in current) {
+    const report = readPosture(current, 'current', problem);
+    return report && { ...report, replace: true };
+  }
+  if (!isObject(current)) {
+    problem('current is not an object; ignored');
+    return undefined;
+  }
+  const entries = Object.entries(current).map(([name, state]) => ({ ...(isObject(state) ? state : {}), name, checked_at: time }));
+  return { checks: readList(entries, 'current', problem, readPostureCheck), replace: false };
+}
+
+/** A change applied on top of an earlier posture of the same batch keeps that posture's other checks. */
+function mergePosture(earlier: InventoryUpdates['posture'], change: NonNullable<InventoryUpdates['posture']>): NonNullable<InventoryUpdates['posture']> {
+  if (change.replace || earlier === undefined) return change;
+  const names = new Set(change.checks.map((check) => check.name));
+  return { ...earlier, seq: change.seq, checks: [...earlier.checks.filter((check) => !names.has(check.name)), ...change.checks] };
+}
+
 function readGuard(report: unknown, what: string, problem: Problems): Pick<GuardUpdate, 'hooks' | 'selfTest'> | undefined {
   if (!isObject(report)) {
     problem(`${what} is not an object; ignored`);
@@ -253,13 +278,13 @@ export function inventoryUpdates(appends: readonly PlannedAppend[]): InventoryUp
         findings: readList(data.findings, 'findings', problem, readFinding),
       };
       const posture = data.posture === undefined ? undefined : readPosture(data.posture, 'posture', problem);
-      if (posture) updates.posture = { seq: event.seq, ...posture };
+      if (posture) updates.posture = { seq: event.seq, ...posture, replace: true };
       const guard = data.guard === undefined ? undefined : readGuard(data.guard, 'guard', problem);
       // An inventory's guard state is not a heartbeat: the last heartbeat time stays.
       if (guard) updates.guard = { seq: event.seq, ...guard, heartbeat: updates.guard?.heartbeat };
     } else if (event.kind === 'posture.changed') {
-      const posture = readPosture(data.current, 'current', problem);
-      if (posture) updates.posture = { seq: event.seq, ...posture };
+      const change = readPostureChange(data.current, event.time, problem);
+      if (change) updates.posture = mergePosture(updates.posture, { seq: event.seq, ...change });
     } else {
       const guard = readGuard(data, 'heartbeat', problem);
       const policyHash = text(data.policy_hash);
@@ -316,9 +341,14 @@ export function inventoryWrites(deviceId: string, updates: InventoryUpdates, sto
   if (posture && posture.seq > (stored?.postureSeq ?? 0)) {
     // A device repeating a check keeps its last answer.
     const checks = new Map(posture.checks.map((check) => [check.name, check]));
+    const names = [...checks.keys()];
     statements.push(
-      { sql: 'UPDATE inventory_devices SET posture_seq = ?, posture_at = ? WHERE device_id = ?', params: [posture.seq, posture.collectedAt ?? null, deviceId] },
-      { sql: 'DELETE FROM inventory_posture WHERE device_id = ?', params: [deviceId] },
+      posture.replace
+        ? { sql: 'UPDATE inventory_devices SET posture_seq = ?, posture_at = ? WHERE device_id = ?', params: [posture.seq, posture.collectedAt ?? null, deviceId] }
+        : { sql: 'UPDATE inventory_devices SET posture_seq = ? WHERE device_id = ?', params: [posture.seq, deviceId] },
+      posture.replace
+        ? { sql: 'DELETE FROM inventory_posture WHERE device_id = ?', params: [deviceId] }
+        : { sql: `DELETE FROM inventory_posture WHERE device_id = ? AND name IN (${names.map(() => '?').join(', ') || 'NULL'})`, params: [deviceId, ...names] },
       ...insertRows(
         'inventory_posture',
         ['device_id', 'name', 'status', 'value', 'checked_at'],

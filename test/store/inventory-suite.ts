@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentFinding, DeviceInventory, GuardReport, McpServerFinding, PostureReport } from '../../src/core/inventory.js';
+import { postureChange } from '../../src/daemon/posture-collector.js';
 import { leafHash } from '../../src/ledger/merkle.js';
 import { versionKey } from '../../src/store/inventory-ingest.js';
 import { StoreError, type IngestEvent, type Store } from '../../src/store/store.js';
@@ -13,7 +14,7 @@ const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOStrin
 const NOW = new Date(T0 + 3600 * 1000);
 
 /** A chain whose events carry `data` in their envelope, as a device's signed events do. */
-class InventoryChain {
+export class InventoryChain {
   readonly chain: ChainBuilder;
 
   constructor(deviceId: string) {
@@ -107,6 +108,23 @@ export function runInventorySuite(name: string, factory: StoreFactory): void {
         findings: [],
         problems: [],
       });
+    }));
+
+    it('applies a posture change as the daemon sends it: only the checks it names, checked at the event time', withStore(async (store) => {
+      await store.enrollDevice(deviceRecord('dev_1'));
+      const device = new InventoryChain('dev_1');
+      const before = posture({ disk_encrypted: 'pass', firewall: 'pass', screen_lock: 'unknown' });
+      const after = posture({ disk_encrypted: 'pass', firewall: 'fail', screen_lock: 'unknown' });
+      const change = postureChange(before, after);
+      assert.deepEqual(change?.changed, ['firewall']);
+      await store.ingest('dev_1', [device.event('inventory.reported', inventory({ posture: before }))], at(10));
+      await store.ingest('dev_1', [device.event('posture.changed', change, 20)], at(20));
+      const record = await only(store, 'dev_1');
+      assert.deepEqual(record.posture, [
+        { name: 'disk_encrypted', status: 'pass', checkedAt: at(1) },
+        { name: 'firewall', status: 'fail', checkedAt: at(20) },
+        { name: 'screen_lock', status: 'unknown', checkedAt: at(1) },
+      ]);
     }));
 
     it('never lets an older event overwrite a newer one: within a batch, and when a batch is sent again', withStore(async (store) => {
