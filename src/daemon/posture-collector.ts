@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { PostureCheck, PostureCheckName, PostureReport } from '../core/inventory.js';
 import { unknown, unreadable, type CheckAnswer } from '../detect/posture/answer.js';
 import { parseProcessList } from '../detect/posture/endpoint.js';
-import { FIREWALL_UNITS, parseDpkgLog, parseFirewallUnits, parseGnomeScreenLock, parseLsblk, parseOsRelease, parsePacmanLog, parseUfwConf } from '../detect/posture/linux.js';
+import { FIREWALL_UNITS, parseDnfRpmLog, parseDpkgLog, parseFirewallUnits, parseGnomeScreenLock, parseLsblk, parseOsRelease, parsePacmanLog, parseUfwConf } from '../detect/posture/linux.js';
 import { parseFdesetupStatus, parseSocketFilterGlobalState, parseSoftwareUpdateHistory, parseSwVers, parseSysadminctlScreenLock, parseSystemProfilerFirewall } from '../detect/posture/macos.js';
 import {
   parseAntivirusProducts,
@@ -181,7 +181,7 @@ const PLANS: Partial<Record<NodeJS.Platform, Plan>> = {
     firewall: firstKnown(command(['/usr/bin/systemctl', '/bin/systemctl'], ['is-active', ...FIREWALL_UNITS], (output) => parseFirewallUnits(output)), file('/etc/ufw/ufw.conf', parseUfwConf)),
     endpoint_protection: command(['/usr/bin/ps', '/bin/ps'], ['-A', '-o', 'pid=,comm='], parseProcessList),
     screen_lock: gnomeScreenLock,
-    patch_age: firstKnown(file('/var/log/dpkg.log', parseDpkgLog), file('/var/log/pacman.log', parsePacmanLog)),
+    patch_age: firstKnown(file('/var/log/dpkg.log', parseDpkgLog), file('/var/log/pacman.log', parsePacmanLog), file('/var/log/dnf.rpm.log', parseDnfRpmLog)),
   },
   darwin: {
     os_version: command('/usr/bin/sw_vers', [], parseSwVers),
@@ -209,7 +209,7 @@ const CHECK_NAMES: PostureCheckName[] = ['os_version', 'disk_encrypted', 'firewa
 
 /** Files whose change may change the posture, watched by the daemon where they exist. */
 export const POSTURE_WATCH_PATHS: Partial<Record<NodeJS.Platform, string[]>> = {
-  linux: ['/etc/os-release', '/etc/ufw/ufw.conf', '/etc/firewalld/firewalld.conf', '/etc/nftables.conf', '/var/log/dpkg.log'],
+  linux: ['/etc/os-release', '/etc/ufw/ufw.conf', '/etc/firewalld/firewalld.conf', '/etc/nftables.conf', '/var/log/dpkg.log', '/var/log/pacman.log', '/var/log/dnf.rpm.log'],
   darwin: ['/System/Library/CoreServices/SystemVersion.plist', '/Library/Preferences/com.apple.alf.plist'],
 };
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { CheckAnswer } from '../../src/detect/posture/answer.js';
 import { parseProcessList } from '../../src/detect/posture/endpoint.js';
-import { parseDpkgLog, parseFirewallUnits, parseGnomeScreenLock, parseLsblk, parseOsRelease, parsePacmanLog, parseUfwConf } from '../../src/detect/posture/linux.js';
+import { parseDnfRpmLog, parseDpkgLog, parseFirewallUnits, parseGnomeScreenLock, parseLsblk, parseOsRelease, parsePacmanLog, parseUfwConf } from '../../src/detect/posture/linux.js';
 import { parseFdesetupStatus, parseSocketFilterGlobalState, parseSoftwareUpdateHistory, parseSwVers, parseSysadminctlScreenLock, parseSystemProfilerFirewall } from '../../src/detect/posture/macos.js';
 import {
   parseAntivirusProducts,
@@ -67,6 +67,9 @@ test('Linux patch age from the newest upgrade in the package log', () => {
   expect(parseDpkgLog(fixture('linux/dpkg.log.installs-only'), NOW), 'unknown');
   expect(parsePacmanLog(fixture('linux/pacman.log'), NOW), 'fail', 52);
   expect(parsePacmanLog(fixture('linux/pacman.log'), new Date('2026-10-10T00:00:00Z')), 'pass', 9);
+  expect(parseDnfRpmLog(fixture('linux/dnf.rpm.log'), NOW), 'pass', 23);
+  expect(parseDnfRpmLog(fixture('linux/dnf.rpm.log'), new Date('2027-01-01T00:00:00Z')), 'fail', 62);
+  expect(parseDnfRpmLog('2026-11-03T14:01:02+0000 SUBDEBUG Installed: ripgrep-14.1.1-1.fc41.x86_64\n', NOW), 'unknown');
 });
 
 test('endpoint protection is a known EDR or antivirus process, on Linux and macOS', () => {
@@ -157,6 +160,7 @@ const EVERY_PARSER: Record<string, (output: string) => CheckAnswer> = {
   parseGnomeScreenLock: (output) => parseGnomeScreenLock(output, output),
   parseDpkgLog: (output) => parseDpkgLog(output, NOW),
   parsePacmanLog: (output) => parsePacmanLog(output, NOW),
+  parseDnfRpmLog: (output) => parseDnfRpmLog(output, NOW),
   parseProcessList,
   parseFdesetupStatus,
   parseSocketFilterGlobalState,

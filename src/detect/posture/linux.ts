@@ -116,3 +116,13 @@ export function parsePacmanLog(text: string, now: Date): CheckAnswer {
   if (last === undefined) return unknown('pacman.log records no upgrade');
   return patchAgeAnswer(last, now, 'pacman.log');
 }
+
+/** `/var/log/dnf.rpm.log` (dnf 4 on Fedora and RHEL): the newest `Upgrade:`/`Upgraded:` line, e.g. `2026-11-05T10:11:12+0000 SUBDEBUG Upgrade: …`. */
+export function parseDnfRpmLog(text: string, now: Date): CheckAnswer {
+  const problem = unreadable(text, 'dnf.rpm.log');
+  if (problem) return problem;
+  const upgrades = text.matchAll(/^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(Z|[+-]\d{2}:?\d{2}) \w+ Upgraded?: /gm);
+  const last = latest(Array.from(upgrades, (match) => Date.parse(`${match[1]}${match[2] === 'Z' ? 'Z' : `${match[2]!.slice(0, 3)}:${match[2]!.slice(-2)}`}`)));
+  if (last === undefined) return unknown('dnf.rpm.log records no upgrade');
+  return patchAgeAnswer(last, now, 'dnf.rpm.log');
+}
