@@ -67,7 +67,7 @@ describe('writ scan evidence', () => {
     const org = orgKey();
     const { userHome, home } = enrolledDevice(org, { bundle: 'sha256:bundle-one' });
     storeCheckpoint(home, checkpointNote(org, 42), 2);
-    const { facts, assessment } = await scanDevice({ home, env: { HOME: userHome, PATH: '' }, now: () => NOW });
+    const { facts, assessment } = await scanDevice({ home, env: { HOME: userHome }, pathEnv: '', now: () => NOW });
     assert.deepEqual(facts.journal, { events: 2, verified: true, last_event_at: '2026-11-22T02:30:00.000Z' });
     assert.deepEqual(facts.policy, { hash: 'sha256:policy-one', org_bundle: true, loaded_at: '2026-11-22T02:00:00.000Z' });
     assert.deepEqual(facts.self_test, { at: '2026-11-22T02:30:00.000Z', passed: true, detail: 'the probe call was denied' });
@@ -82,7 +82,7 @@ describe('writ scan evidence', () => {
   test('a checkpoint the pinned org key did not sign is not witnessed', async () => {
     const { userHome, home } = enrolledDevice(orgKey());
     storeCheckpoint(home, checkpointNote(orgKey(), 42), 2);
-    const { facts } = await scanDevice({ home, env: { HOME: userHome, PATH: '' }, now: () => NOW });
+    const { facts } = await scanDevice({ home, env: { HOME: userHome }, pathEnv: '', now: () => NOW });
     assert.equal(facts.checkpoint?.witnessed, false);
     assert.equal(facts.policy?.org_bundle, false);
   });
@@ -92,7 +92,7 @@ describe('writ scan evidence', () => {
     const db = new Database(home.journal);
     db.prepare("UPDATE events SET kind = 'policy.loaded' WHERE seq = 1").run();
     db.close();
-    const { facts, assessment } = await scanDevice({ home, env: { HOME: userHome, PATH: '' }, now: () => NOW });
+    const { facts, assessment } = await scanDevice({ home, env: { HOME: userHome }, pathEnv: '', now: () => NOW });
     assert.equal(facts.journal?.verified, false);
     assert.match(facts.journal?.problem ?? '', /^event 1: column kind/);
     assert.equal(assessment.requirements.find((item) => item.id === 'journal-verifies')?.met, false);

@@ -37,6 +37,8 @@ export interface ScanOptions {
   /** A project whose own MCP configuration (.mcp.json, .codex, .gemini) is read too. */
   projectDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Where agent binaries are looked for, replacing PATH and the install places (discovery's pathEnv). */
+  pathEnv?: string;
   now?: () => Date;
 }
 
@@ -64,7 +66,7 @@ async function collectInventory(options: ScanOptions, enrollment: Enrollment | u
   const settings = registerSettings(options.home, enrollment, findings);
   // Discovery and posture run side by side: both mostly wait on other programs (--version, systemctl, lsblk).
   const [discovery, posture] = await Promise.all([
-    discoverDevice({ home: userHome, ...(options.projectDir && { projectDir: options.projectDir }), settings, versionTimeoutMs: VERSION_TIMEOUT_MS }).catch((error: Error) => {
+    discoverDevice({ home: userHome, ...(options.projectDir && { projectDir: options.projectDir }), settings, versionTimeoutMs: VERSION_TIMEOUT_MS, ...(options.pathEnv !== undefined && { pathEnv: options.pathEnv }) }).catch((error: Error) => {
       findings.push({ severity: 'error', subject: 'discovery', message: `agent discovery failed: ${error.message}` });
       return { agents: [], mcp_servers: [], findings: [] };
     }),
