@@ -2,7 +2,8 @@
 // through /v1/ingest, and the inventory API finds them, counts them, pages them and refuses bad queries.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import type { DeviceInventory } from '../../src/core/inventory.js';
 import { SimulatedDevice, startTestServer, type TestServer } from '../support/server.js';
 import { agent, guard, inventory, mcp, posture } from '../store/inventory-suite.js';
+import { GUARD_PATH } from '../../src/daemon/daemon.js';
+import { startControlPlane, startEnrolledDaemon, waitFor } from '../support/control-plane.js';
 import { WRIT_BIN, writEnv } from '../support/writ-process.js';
 
 let server: TestServer;
@@ -206,5 +209,47 @@ describe('fleet inventory API', () => {
     for (const path of ['/v1/inventory/devices', '/v1/inventory/agents', '/v1/inventory/mcp-servers']) assert.ok(document.body.paths[path]?.get, path);
     const names = document.body.paths['/v1/inventory/devices'].get.parameters.map((p: any) => p.name);
     for (const name of ['agent', 'version_lt', 'mcp', 'approval', 'person', 'posture', 'guard', 'offset', 'limit']) assert.ok(names.includes(name), name);
+  });
+});
+
+describe('fleet inventory from a real daemon', () => {
+  it('finds an enrolled daemon by the inventory and heartbeat it signs and uploads itself', async () => {
+    const plane = await startControlPlane();
+    const root = mkdtempSync(join(tmpdir(), 'writ-inventory-daemon-'));
+    const userHome = join(root, 'user');
+    mkdirSync(join(userHome, '.claude'), { recursive: true });
+    const enrolled = await startEnrolledDaemon(plane);
+    const deviceId = enrolled.enrollment.device_id;
+    const find = async (query: string) => {
+      const answer = await plane.admin('GET', `/v1/inventory/devices?${query}`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return (answer.body.items as { device_id: string; guard: { heartbeat_at?: string; agents: unknown[] } }[]).find((item) => item.device_id === deviceId);
+    };
+    try {
+      // Restarted with a user home whose Claude Code settings have no Writ hooks: the guard is off there.
+      await enrolled.daemon.close();
+      await enrolled.restart({ guard: { intervalMs: 60 * 60 * 1000, userHome, managedDir: join(root, 'managed'), discovery: false } });
+      await waitFor(async () => (await find('guard=off')) !== undefined, 'the daemon’s inventory with the guard off');
+      const reported = (await find('guard=off'))!;
+      assert.deepEqual(reported.guard.agents, [{ agent: 'claude-code', hooks_installed: false }]);
+      assert.equal(reported.guard.heartbeat_at, undefined);
+      assert.ok(await find('guard=stale:5'), 'no heartbeat yet');
+
+      const answer = await new Promise<number>((resolve, reject) => {
+        const req = request({ socketPath: enrolled.home.socket, method: 'POST', path: GUARD_PATH }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(answer, 200);
+      await waitFor(async () => (await find(''))?.guard.heartbeat_at !== undefined, 'the heartbeat');
+      assert.equal(await find('guard=stale:5'), undefined, 'a fresh heartbeat is not stale');
+    } finally {
+      await enrolled.daemon.close();
+      await plane.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
