@@ -31,7 +31,7 @@ const deviceQuery = {
     approval,
     person: { type: 'string', maxLength: 320, description: 'a person’s id or email' },
     posture: { type: 'string', maxLength: 200, description: 'CHECK=STATUS[|STATUS…], e.g. disk_encrypted=fail|unknown; a check never reported is unknown' },
-    guard: { type: 'string', maxLength: 200, description: 'any of off (hooks not installed), self_test_failed, stale:MINUTES (no heartbeat for that long), comma-separated' },
+    guard: { type: 'string', maxLength: 200, description: 'any of off (hooks not installed), self_test_failed (failed or inconclusive), stale:MINUTES (no heartbeat for that long), comma-separated' },
     ...page,
   },
 } as const;
