@@ -25,8 +25,9 @@ export type ConfigFormat = 'json' | 'jsonc' | 'toml' | 'yaml';
  *   continue     YAML or JSON `mcpServers:` as a list of `{name, command, args, env, type, url}`
  *   opencode     `{"mcp": {name: {type: local|remote, command: [...], environment, url, headers, enabled}}}`
  *   amp          `{"amp.mcpServers": {name: server}}`
+ *   gemini       `{"mcpServers": …}` where `url` is SSE and `httpUrl` streamable HTTP
  */
-export type McpShape = 'mcpServers' | 'claude-json' | 'vscode' | 'codex' | 'goose' | 'continue' | 'opencode' | 'amp';
+export type McpShape = 'mcpServers' | 'claude-json' | 'vscode' | 'codex' | 'goose' | 'continue' | 'opencode' | 'amp' | 'gemini';
 
 export interface McpConfigLocation {
   path: string;
@@ -155,10 +156,10 @@ export const AGENT_CATALOGUE: AgentSignature[] = [
     extensionIds: ['google.geminicodeassist'],
     appPaths: {},
     mcpConfigs: [
-      { path: '~/.gemini/settings.json', format: 'json', shape: 'mcpServers', scope: 'user' },
-      { path: '{project}/.gemini/settings.json', format: 'json', shape: 'mcpServers', scope: 'project' },
-      { path: '/etc/gemini-cli/settings.json', format: 'json', shape: 'mcpServers', scope: 'managed', os: ['linux'] },
-      { path: '/Library/Application Support/GeminiCli/settings.json', format: 'json', shape: 'mcpServers', scope: 'managed', os: ['darwin'] },
+      { path: '~/.gemini/settings.json', format: 'json', shape: 'gemini', scope: 'user' },
+      { path: '{project}/.gemini/settings.json', format: 'json', shape: 'gemini', scope: 'project' },
+      { path: '/etc/gemini-cli/settings.json', format: 'json', shape: 'gemini', scope: 'managed', os: ['linux'] },
+      { path: '/Library/Application Support/GeminiCli/settings.json', format: 'json', shape: 'gemini', scope: 'managed', os: ['darwin'] },
     ],
   },
   {

@@ -181,8 +181,11 @@ function toClaudeShape(raw: unknown, shape: McpShape): ClaudeShaped | 'skip' {
   } else {
     // Gemini: httpUrl is streamable HTTP and url is SSE; Windsurf: serverUrl.
     if (typeof raw.httpUrl === 'string') Object.assign(server, { type: 'http', url: raw.httpUrl });
+    else if (shape === 'gemini' && typeof raw.url === 'string' && raw.command === undefined) server.type = 'sse';
     else if (typeof raw.serverUrl === 'string') Object.assign(server, { type: server.type ?? 'http', url: raw.serverUrl });
     if (server.type === 'streamable_http') server.type = 'streamable-http';
+    // Copilot CLI writes "local" for a stdio server.
+    if (server.type === 'local') server.type = 'stdio';
   }
   for (const key of Object.keys(server)) if (!['type', 'command', 'args', 'env', 'url'].includes(key) || server[key] === undefined) delete server[key];
   return { server, envNames: [...new Set(envNames)].sort(), headerNames: [...new Set(headerNames)].sort(), disabled, ...(transport && { transport }) };
