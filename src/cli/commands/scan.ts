@@ -198,7 +198,7 @@ export function renderScan({ inventory, assessment, facts }: ScanReport, host: s
   const problems = inventory.findings.filter((finding) => finding.severity !== 'info');
   if (ungoverned.length + unapproved.length + failing.length + problems.length > 0) {
     lines.push('Needs attention');
-    for (const agent of ungoverned) lines.push(`  ! agent ${agent.id} ${agent.version ?? ''} is ${agent.governance}: ${agent.governance_reason}`);
+    for (const agent of ungoverned) lines.push(`  ! agent ${agent.id}${agent.version ? ` ${agent.version}` : ''} is ${agent.governance}: ${agent.governance_reason}`);
     for (const server of unapproved) lines.push(`  ! MCP server ${server.name} (${server.agent}, ${server.scope}) is not approved: ${serverTarget(server)}`);
     for (const check of failing) lines.push(`  ! posture ${check.name} fails${check.reason ? `: ${check.reason}` : ''}`);
     for (const finding of problems) lines.push(`  ! ${finding.severity} ${finding.subject}: ${finding.message}${finding.path ? ` (${finding.path})` : ''}`);
