@@ -20,6 +20,8 @@ import { runSelfTest, type SelfTest } from './self-test.js';
 
 export const DEFAULT_GUARD_INTERVAL_MS = 5 * 60 * 1000;
 const DEFAULT_DISCOVERY_TIMEOUT_MS = 30_000;
+/** The first inventory waits until start-up has settled, so discovery's probes do not compete with the first hooks. */
+const DEFAULT_FIRST_INVENTORY_DELAY_MS = 10_000;
 /** Uncovered calls already reported are not repeated; the memory of them is bounded. */
 const MAX_REMEMBERED_CALLS = 10_000;
 const MAX_CALLS_PER_REPORT = 200;
@@ -57,6 +59,7 @@ export interface GuardReporterOptions {
   kills(): readonly string[];
   intervalMs?: number;
   discoveryTimeoutMs?: number;
+  firstInventoryDelayMs?: number;
   now(): Date;
   log(line: string): void;
 }
@@ -72,6 +75,7 @@ export interface GuardHeartbeat extends GuardReport {
 
 export class GuardReporter {
   #timer: NodeJS.Timeout | undefined;
+  #firstInventory: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #last: GuardHeartbeat | undefined;
   #since: Date;
@@ -93,12 +97,17 @@ export class GuardReporter {
         .catch((error) => this.options.log(`inventory: ${(error as Error).message}`));
     }, this.interval());
     this.#timer.unref();
-    void this.reportInventory().catch((error) => this.options.log(`inventory: ${(error as Error).message}`));
+    this.#firstInventory = setTimeout(
+      () => void this.reportInventory().catch((error) => this.options.log(`inventory: ${(error as Error).message}`)),
+      this.options.firstInventoryDelayMs ?? DEFAULT_FIRST_INVENTORY_DELAY_MS,
+    );
+    this.#firstInventory.unref();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#firstInventory);
     await this.#running?.catch(() => {});
   }
 
@@ -219,6 +228,8 @@ export interface GuardDaemonOptions {
   /** false: no agent and MCP discovery, the inventory holds posture and guard only. */
   discovery?: boolean;
   discoveryTimeoutMs?: number;
+  /** Delay of the first inventory after start (default 10 s). */
+  firstInventoryDelayMs?: number;
 }
 
 export interface DaemonGuardDeps {
@@ -282,6 +293,7 @@ export function guardReporterFor(deps: DaemonGuardDeps): DaemonGuard {
     log: deps.log,
     ...(options.intervalMs !== undefined && { intervalMs: options.intervalMs }),
     ...(options.discoveryTimeoutMs !== undefined && { discoveryTimeoutMs: options.discoveryTimeoutMs }),
+    ...(options.firstInventoryDelayMs !== undefined && { firstInventoryDelayMs: options.firstInventoryDelayMs }),
   });
   return { reporter, state };
 }

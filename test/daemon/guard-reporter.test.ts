@@ -56,7 +56,7 @@ describe('the daemon reports its guard', () => {
     mkdirSync(join(userHome, '.claude', 'projects', '-repo'), { recursive: true });
     installedText = planInstall('{"model":"sonnet"}\n', writHookCommands({ transport: 'command', shimPath: bundledShimPath(), writHome: home.root }));
     writeFileSync(settingsFile, installedText);
-    daemon = await startDaemon({ home, log: () => {}, guard: { intervalMs: 60 * 60 * 1000, userHome, managedDir: join(root, 'managed'), discovery: false } });
+    daemon = await startDaemon({ home, log: () => {}, guard: { intervalMs: 60 * 60 * 1000, firstInventoryDelayMs: 0, userHome, managedDir: join(root, 'managed'), discovery: false } });
   });
   after(async () => {
     await daemon.close();
@@ -153,6 +153,7 @@ describe('GuardReporter', () => {
       bundle: () => undefined,
       kills: () => ['tool:Bash'],
       intervalMs: 30,
+      firstInventoryDelayMs: 0,
       now: () => new Date(),
       log: () => {},
     });
