@@ -113,6 +113,10 @@ function readMcpConfigs(context: PathContext, settings: PolicySettings, maxFileB
       const inventory = inventoryMcpConfig({ agent: signature.id, scope: location.scope, file, format: location.format, shape: location.shape, text: read.text }, settings);
       servers.push(...inventory.servers);
       findings.push(...inventory.findings);
+      if (signature.id === 'claude-code' && location.scope === 'managed') {
+        const message = 'managed-mcp.json takes exclusive control: Claude Code runs only the servers it lists, none of the user, project or local ones listed beside them';
+        findings.push({ severity: 'info', subject: signature.id, message, path: file });
+      }
     }
   }
   return { servers, findings, evidence };

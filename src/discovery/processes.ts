@@ -12,7 +12,12 @@ const MAX_PROCESSES = 20_000;
 export async function listProcesses(platform: NodeJS.Platform): Promise<ProcessInfo[]> {
   try {
     if (platform === 'linux') return linuxProcesses();
-    if (platform === 'darwin') return parsePs((await run('/bin/ps', ['-axww', '-o', 'pid=,comm=,args='], { timeout: 5000, maxBuffer: 32 * 1024 * 1024 })).stdout);
+    if (platform === 'darwin') {
+      // Two listings, each with its free-text column last, so names with spaces (`LM Studio`) stay whole.
+      const ps = (columns: string) => run('/bin/ps', ['-axww', '-o', columns], { timeout: 5000, maxBuffer: 32 * 1024 * 1024 });
+      const [comm, args] = await Promise.all([ps('pid=,comm='), ps('pid=,args=')]);
+      return parsePs(comm.stdout, args.stdout);
+    }
     if (platform === 'win32') {
       const tasklist = `${process.env.SystemRoot ?? 'C:\\Windows'}\\System32\\tasklist.exe`;
       return parseTasklist((await run(tasklist, ['/fo', 'csv', '/nh'], { timeout: 5000, maxBuffer: 32 * 1024 * 1024, windowsHide: true })).stdout);
@@ -38,14 +43,14 @@ function linuxProcesses(): ProcessInfo[] {
   return processes;
 }
 
-/** `ps -o pid=,comm=,args=` lines: comm is a path on macOS; args are split on spaces (enough to match package names). */
-export function parsePs(text: string): ProcessInfo[] {
-  return text.split('\n').flatMap((line) => {
-    const match = /^\s*(\d+)\s+(\S+)\s*(.*)$/.exec(line);
-    if (!match) return [];
-    const comm = match[2]!;
-    return [{ pid: Number(match[1]), name: comm.slice(comm.lastIndexOf('/') + 1), argv: match[3]!.split(/\s+/).filter(Boolean) }];
-  });
+/** `ps -o pid=,comm=` and `ps -o pid=,args=` joined by pid: comm is a path on macOS; args are split on spaces (enough to match package names). */
+export function parsePs(commText: string, argsText: string): ProcessInfo[] {
+  const column = (text: string) => new Map(text.split('\n').flatMap((line) => {
+    const match = /^\s*(\d+)\s+(.*?)\s*$/.exec(line);
+    return match ? [[Number(match[1]), match[2]!] as const] : [];
+  }));
+  const args = column(argsText);
+  return [...column(commText)].map(([pid, comm]) => ({ pid, name: comm.slice(comm.lastIndexOf('/') + 1), argv: (args.get(pid) ?? comm).split(/\s+/).filter(Boolean) }));
 }
 
 /** `tasklist /fo csv /nh`: "name","pid",…; tasklist gives no command lines. */

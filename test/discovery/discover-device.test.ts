@@ -154,6 +154,14 @@ describe('hostile files', () => {
     assert.match(findings.find((item) => item.path === fifo)!.message, /not a regular file/);
   });
 
+  test('a managed-mcp.json is inventoried at managed scope, with a note that it takes exclusive control', () => {
+    const dirs = fixtureHome();
+    writeFileSync(join(dirs.managedDir, 'managed-mcp.json'), JSON.stringify({ mcpServers: { wiki: { command: 'npx', args: ['-y', '@acme/wiki-mcp@2.1.0'] } } }));
+    const { mcp_servers, findings } = discoverMcpServers({ home: dirs.home, managedDir: dirs.managedDir, platform: 'linux' });
+    assert.ok(mcp_servers.some((server) => server.scope === 'managed' && server.name === 'wiki'));
+    assert.match(findings.find((finding) => finding.severity === 'info')!.message, /exclusive control/);
+  });
+
   test('Writ hooks in the fixture user settings make Claude Code governed', async () => {
     const dirs = fixtureHome();
     writeFileSync(join(dirs.home, '.claude', 'settings.json'), planInstall(undefined, writHookCommands({ transport: 'command', shimPath: '/opt/writ/writ-hook', writHome: join(dirs.home, '.writ') })));
@@ -165,8 +173,9 @@ describe('hostile files', () => {
 describe('recorded process lists of other systems', () => {
   const matching = (processes: ProcessInfo[]) => processes.flatMap((process) => AGENT_CATALOGUE.filter((signature) => processMatches(signature, process)).map((signature) => `${process.pid}:${signature.id}`));
 
-  test('macOS ps output', () => {
-    assert.deepEqual(matching(parsePs(readFileSync(join(FIXTURES, 'ps-macos.txt'), 'utf8'))), ['411:cursor', '977:claude-code', '1204:amp']);
+  test('macOS ps output, names with spaces included', () => {
+    const processes = parsePs(readFileSync(join(FIXTURES, 'ps-macos-comm.txt'), 'utf8'), readFileSync(join(FIXTURES, 'ps-macos-args.txt'), 'utf8'));
+    assert.deepEqual(matching(processes), ['411:cursor', '530:lm-studio', '977:claude-code', '1204:amp']);
   });
 
   test('Windows tasklist output', () => {

@@ -14,6 +14,8 @@ export interface ClaudeCodeGuardOptions {
   projectDir?: string;
   /** The managed settings directory; the platform's when absent. */
   managedDir?: string;
+  /** `$CLAUDE_CONFIG_DIR`, when Claude Code runs with one: the user's settings.json lives there instead of ~/.claude. */
+  configDir?: string;
 }
 
 type SettingsEntry = GuardAgentState['settings'][number];
@@ -29,7 +31,7 @@ export function claudeCodeGuardState(options: ClaudeCodeGuardOptions): GuardAgen
   const managed = managedFiles(managedDir).map((file) => load(file, 'managed'));
   const others = [
     ...(options.projectDir ? [load(join(options.projectDir, '.claude', 'settings.local.json'), 'local'), load(join(options.projectDir, '.claude', 'settings.json'), 'project')] : []),
-    load(join(options.home, '.claude', 'settings.json'), 'user'),
+    load(join(options.configDir ?? join(options.home, '.claude'), 'settings.json'), 'user'),
   ];
   const problems: string[] = [];
   for (const { entry } of [...managed, ...others]) if (entry.problem) problems.push(`${entry.file}: ${entry.problem}`);

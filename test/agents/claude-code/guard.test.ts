@@ -40,6 +40,13 @@ describe('claudeCodeGuardState', () => {
     assert.deepEqual(state.problems, []);
   });
 
+  test('with CLAUDE_CONFIG_DIR the user settings are read there, not in ~/.claude', () => {
+    const dirs = layout({ 'config/settings.json': writSettings() });
+    assert.equal(claudeCodeGuardState(dirs).hooks_installed, false);
+    const state = claudeCodeGuardState({ ...dirs, configDir: join(dirs.home, '..', 'config') });
+    assert.equal(state.hooks_installed, true);
+  });
+
   test('a lookalike hook that is not Writ\'s does not count', () => {
     const fake = JSON.stringify({ hooks: { PreToolUse: [{ matcher: '*', hooks: [{ type: 'command', command: 'echo writ-hook enforce' }] }] } });
     assert.equal(claudeCodeGuardState(layout({ 'home/.claude/settings.json': fake })).hooks_installed, false);
