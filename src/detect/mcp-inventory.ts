@@ -181,7 +181,8 @@ function toClaudeShape(raw: unknown, shape: McpShape): ClaudeShaped | 'skip' {
   } else {
     // Gemini: httpUrl is streamable HTTP and url is SSE; Windsurf: serverUrl.
     if (typeof raw.httpUrl === 'string') Object.assign(server, { type: 'http', url: raw.httpUrl });
-    else if (shape === 'gemini' && typeof raw.url === 'string' && raw.command === undefined) server.type = 'sse';
+    // Gemini CLI 0.61 itself writes `"type": "http"` beside `url`; only an untyped `url` is SSE.
+    else if (shape === 'gemini' && typeof raw.url === 'string' && raw.command === undefined && raw.type === undefined) server.type = 'sse';
     else if (typeof raw.serverUrl === 'string') Object.assign(server, { type: server.type ?? 'http', url: raw.serverUrl });
     if (server.type === 'streamable_http') server.type = 'streamable-http';
     // Copilot CLI writes "local" for a stdio server.

@@ -60,11 +60,12 @@ describe('MCP inventory per agent format', () => {
     assert.equal(named.docs!.disabled, undefined);
   });
 
-  test('Gemini settings: httpUrl is streamable HTTP, url is SSE, command is stdio', () => {
+  test('Gemini settings: httpUrl is streamable HTTP, an untyped url is SSE, command is stdio', () => {
     const named = byName(inventory('gemini-cli', '~/.gemini/settings.json', 'home/.gemini/settings.json').servers);
     assert.equal(named.bigquery!.transport, 'http');
     assert.equal(named.bigquery!.url, 'https://bigquery.googleapis.com/mcp');
     assert.equal(named.events!.transport, 'sse');
+    assert.equal(named.weather!.transport, 'http', 'an explicit type wins, as `gemini mcp add --transport http` writes it');
     assert.equal(named.files!.transport, 'stdio');
     assert.deepEqual(named.files!.env_names, ['ROOT']);
   });
