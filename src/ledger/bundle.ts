@@ -16,6 +16,7 @@ import { POLICY_BUNDLE_PAYLOAD_TYPE } from '../core/policy-bundle.js';
 import { CheckpointError, openLogCheckpoint, type TreeHead } from './log-checkpoint.js';
 import { CompactRange, leafHash, verifyInclusion } from './merkle.js';
 import { parseVerifierKey, type NoteVerifier } from './note.js';
+import { runRecordLinks } from '../runs/record.js';
 
 export const BUNDLE_FORMAT = 'writ-evidence/v1';
 
@@ -61,6 +62,8 @@ export interface BundleHeader {
   devices: BundleDevice[];
   people: BundlePerson[];
   policy_bundles: Envelope[];
+  /** Only in a bundle cut for one session: its run record (src/runs). Derived, so untrusted: each link must name an event of the bundle. */
+  run_record?: unknown;
 }
 
 export interface BundleEvent {
@@ -150,6 +153,8 @@ export function createBundleVerifier(options: BundleVerifierOptions = {}): Bundl
   let events = 0;
   let lastIndex = -1;
   let filter: EventFilter | undefined;
+  // device:seq → hash of the bundle's events, kept only when a run record's links are to be checked.
+  const linkable = new Map<string, string>();
 
   return {
     header(line) {
@@ -189,6 +194,11 @@ export function createBundleVerifier(options: BundleVerifierOptions = {}): Bundl
       else if (head !== undefined) checkInclusion(index, leaf, proof, head, problems);
 
       checkEvent(index, envelope, { header, devices, filter, problems, warnings, checkSignature: options.checkSignature ?? checkSignatureInline });
+      if (header?.run_record !== undefined) {
+        const payload = Buffer.from(envelope.payload, 'base64');
+        const body = parseJson(payload.toString('utf8'));
+        if (isBodyFields(body)) linkable.set(`${body.device.id}:${body.seq}`, sha256Hex(payload));
+      }
     },
 
     finish() {
@@ -198,6 +208,10 @@ export function createBundleVerifier(options: BundleVerifierOptions = {}): Bundl
         else if (!range.root().equals(head.root)) {
           problems.add(`the events hash to root ${range.root().toString('base64')}, not to the checkpoint's ${head.root.toString('base64')} (an event changed, or the checkpoint is of another tree)`);
         }
+      }
+      // Reviews signed by the org ('org') are not device events; every other link must be one of the bundle's.
+      for (const link of header?.run_record === undefined ? [] : runRecordLinks(header.run_record)) {
+        if (link.device !== 'org' && linkable.get(`${link.device}:${link.seq}`) !== link.hash) problems.add(`the run record links ${link.device} seq ${link.seq} (${link.hash}), which is not an event of this bundle`);
       }
       const seen = [...devices.values()].filter((device) => device.events > 0);
       return {

@@ -322,6 +322,21 @@ function pushRef(map: Map<string, EventRef[]>, key: string, ref: EventRef): void
   else map.set(key, [ref]);
 }
 
+/** Every link in a record (any `ref`, `refs`, `result_ref`, `decided_ref`, `changed_ref`), from any JSON: a bundle's record is untrusted. */
+export function runRecordLinks(record: unknown): EventRef[] {
+  const links: EventRef[] = [];
+  const walk = (value: unknown, key: string): void => {
+    if (Array.isArray(value)) value.forEach((item) => walk(item, key));
+    else if (typeof value === 'object' && value !== null) {
+      const ref = value as Partial<EventRef>;
+      if (/(?:^|_)refs?$/.test(key) && typeof ref.seq === 'number' && typeof ref.device === 'string' && typeof ref.hash === 'string') links.push(ref as EventRef);
+      else for (const [name, child] of Object.entries(value)) walk(child, name);
+    }
+  };
+  walk(record, '');
+  return links;
+}
+
 export function refOf(event: RunEvent): EventRef {
   return { device: event.body.device.id, seq: event.body.seq, hash: event.hash };
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openRunReview } from '../../src/runs/review.js';
+import { verifyBundleLines } from '../../src/ledger/bundle.js';
 import type { RunRecord } from '../../src/runs/index.js';
 import { DEFAULT_ACCOUNTS, startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 import { SimulatedDevice, startTestServer, uploadAll, type TestServer } from '../support/server.js';
@@ -73,6 +74,21 @@ describe('runs API', () => {
     // Auditors read the record, reviews included, in the order given.
     const record = (await call('GET', '/v1/runs/session-1', auditorToken.body.secret)).body.record as RunRecord;
     assert.deepEqual(record.reviews.map((review) => [review.decision, review.reviewer.subject]), [['needs-changes', signed.reviewer.subject], ['accept', 'carol']]);
+  });
+
+  it('an evidence bundle of one session carries its run record, and writ verify checks each of its links', async () => {
+    const response = await fetch(`${server.url}/v1/export?format=bundle&session=session-1`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    assert.equal(response.status, 200);
+    const lines = (await response.text()).trim().split('\n');
+    const header = JSON.parse(lines[0]);
+    assert.deepEqual((header.run_record as RunRecord).denials.map((denial) => denial.ref.seq), [5, 10]);
+    assert.equal((await verifyBundleLines(lines)).ok, true);
+    header.run_record.denials[0].ref.hash = '0'.repeat(64);
+    const forged = await verifyBundleLines([JSON.stringify(header), ...lines.slice(1)]);
+    assert.equal(forged.ok, false);
+    assert.match(forged.problems.join('\n'), /the run record links .* seq 5 \(0{64}\), which is not an event of this bundle/);
+    const whole = await fetch(`${server.url}/v1/export?format=bundle`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    assert.equal(JSON.parse((await whole.text()).split('\n')[0]).run_record, undefined, 'only a one-session bundle has a record');
   });
 
   it('writ runs show and review --server use the same routes', async () => {

@@ -16,7 +16,7 @@ import { resolveWritHome, type WritHome } from '../../home/writ-home.js';
 import { openLogCheckpoint } from '../../ledger/log-checkpoint.js';
 import { leafHash, verifyInclusion } from '../../ledger/merkle.js';
 import { parseVerifierKey } from '../../ledger/note.js';
-import { buildRunRecord, renderMarkdown, SELF_TEST_SESSION, type EventRef, type RunRecord } from '../../runs/index.js';
+import { buildRunRecord, renderMarkdown, runRecordLinks, SELF_TEST_SESSION, type RunRecord } from '../../runs/index.js';
 import { REVIEW_DECISIONS, reviewInputProblem } from '../../runs/review.js';
 import { adminClient, adminClientOptions } from '../admin-client.js';
 import { UsageError, type Command } from '../command.js';
@@ -155,7 +155,8 @@ async function showRun(home: WritHome, session: string, format: 'md' | 'json', v
   const chain = verifyJournal(home.journal, publicKey!);
   if (!chain.ok) problems.push(`journal chain broken at event ${chain.seq}: ${chain.problem}`);
   const bySeq = new Map(events.map((event) => [event.body.seq, event]));
-  const linked = linkedRefs(record);
+  // Reviews signed by the org (device 'org') are not journal events; the rest must each be one.
+  const linked = runRecordLinks(record).filter((ref) => ref.device !== 'org');
   for (const ref of linked) if (bySeq.get(ref.seq)?.hash !== ref.hash) problems.push(`the record links event ${ref.seq} with hash ${ref.hash}, which the journal does not hold`);
   const lines = [`verify: ${events.length} events of run ${session}, ${linked.length} links: signatures ${problems.length === 0 ? 'OK' : 'FAILED'}, journal chain ${chain.ok ? `OK (${chain.events} events)` : 'FAILED'}`];
   const inclusion = await orgLogInclusion(home, Math.max(...events.map((event) => event.body.seq)));
@@ -163,20 +164,6 @@ async function showRun(home: WritHome, session: string, format: 'md' | 'json', v
   lines.push(`verify: ${inclusion.said}`, ...problems.map((problem) => `verify: FAILED: ${problem}`));
   process.stderr.write(`${lines.join('\n')}\n`);
   return problems.length === 0 ? 0 : 1;
-}
-
-function linkedRefs(record: RunRecord): EventRef[] {
-  const refs: EventRef[] = [];
-  // Every `ref`, `refs`, `result_ref`, `decided_ref` and `changed_ref` anywhere in the record.
-  const walk = (value: unknown, key = ''): void => {
-    if (Array.isArray(value)) value.forEach((item) => walk(item, key));
-    else if (typeof value === 'object' && value !== null) {
-      if (/(?:^|_)refs?$/.test(key) && typeof (value as EventRef).seq === 'number') refs.push(value as EventRef);
-      else for (const [name, child] of Object.entries(value)) walk(child, name);
-    }
-  };
-  walk(record);
-  return refs;
 }
 
 /**

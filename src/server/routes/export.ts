@@ -9,6 +9,8 @@ import type { Device, EventFilter, Person, StoredEvent, Store } from '../../stor
 import type { ServerContext } from '../app.js';
 import { authenticateUser } from '../auth.js';
 import { notFound } from '../http-error.js';
+import { runRecordOf, sessionEvents, storedReviews } from './runs.js';
+import { SELF_TEST_SESSION } from '../../runs/index.js';
 
 const PAGE = 2000;
 
@@ -63,6 +65,10 @@ export function exportRoutes(context: ServerContext) {
           const checkpoint = (await log.publishCheckpoint()) ?? undefined;
           if (!checkpoint) throw notFound('the log is empty; there is nothing to export');
           const policy = await store.activePolicyBundle();
+          // A bundle of exactly one session carries its run record; the verifier checks each link against the events.
+          const onlySession = query.session && query.session !== SELF_TEST_SESSION && Object.keys(filter).length === 1 ? query.session : undefined;
+          const runEvents = onlySession ? (await sessionEvents(store, onlySession)).filter((event) => event.index < checkpoint.size) : [];
+          const runRecord = runEvents.length > 0 ? runRecordOf(onlySession!, runEvents, await storedReviews(store, onlySession!)) : undefined;
           const header = bundleHeaderLine({
             origin: org.origin,
             org_key: org.verifierKey,
@@ -88,6 +94,7 @@ export function exportRoutes(context: ServerContext) {
               ...(person.revokedAt && { revoked_at: person.revokedAt }),
             })),
             policy_bundles: policy ? [parseEnvelope(policy.envelope)] : [],
+            ...(runRecord && { run_record: runRecord }),
           });
           lines = prepend(
             header,
