@@ -404,9 +404,24 @@ static int connect_daemon(const char *socket_path, long long deadline, int timeo
  * answers (say, an error) before it has read the whole body cannot deadlock
  * the shim, and the deadline covers every step.
  */
+/*
+ * The task contract `writ run --contract` gave this session: its sha256 in lowercase hex. Anything else in
+ * WRIT_CONTRACT is sent as "invalid", which the daemon denies, so a mangled variable never drops the contract
+ * and never injects a header.
+ */
+static const char *contract_header(char *line, size_t size) {
+    const char *id = getenv("WRIT_CONTRACT");
+    size_t i;
+    if (!id || !*id) return "";
+    for (i = 0; id[i]; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) break;
+    snprintf(line, size, "X-Writ-Contract: %s\r\n", (i == 64 && id[i] == '\0') ? id : "invalid");
+    return line;
+}
+
 static int exchange(const char *socket_path, const char *mode_name, const struct buffer *payload, long long deadline,
                     int timeout_ms, struct http_response *response, struct buffer *raw, struct failure *f) {
-    char head[256];
+    char head[512], contract[96];
     const char *segments[2];
     size_t lengths[2], segment = 0, offset = 0;
     int fd, head_len, sending = 1, eof = 0;
@@ -419,8 +434,9 @@ static int exchange(const char *socket_path, const char *mode_name, const struct
                         "Content-Type: application/json\r\n"
                         "Content-Length: %zu\r\n"
                         "X-Writ-Mode: %s\r\n"
+                        "%s"
                         "Connection: close\r\n\r\n",
-                        payload->len, mode_name);
+                        payload->len, mode_name, contract_header(contract, sizeof contract));
     segments[0] = head;
     lengths[0] = (size_t)head_len;
     segments[1] = payload->data;

@@ -14,8 +14,9 @@ import { exportCommand, fleetCommand, killCommand } from './commands/fleet.js';
 import { serverCommand } from './commands/server.js';
 import { postureCommand } from './commands/posture.js';
 import { guardCommand } from './commands/guard.js';
-import { guardCommand } from './commands/guard.js';
 import { runsCommand } from './commands/runs.js';
+import { runCommand } from './commands/run.js';
+import { contractCommand } from './commands/contract.js';
 
 const COMMANDS: Record<string, Command> = {
   start: startCommand,
@@ -32,11 +33,12 @@ const COMMANDS: Record<string, Command> = {
   export: exportCommand,
   approvals: approvalsCommand,
   guard: guardCommand,
-  guard: guardCommand,
   runs: runsCommand,
   mcp: mcpCommand,
   scan: scanCommand,
   posture: postureCommand,
+  run: runCommand,
+  contract: contractCommand,
 };
 
 export function usage(): string {
