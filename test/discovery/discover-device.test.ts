@@ -96,26 +96,27 @@ describe('discoverDevice', () => {
 });
 
 describe('binaries that are not what they are named', () => {
-  test('a fake claude that prints nothing useful gets no version, and alone is only a leftover', async () => {
-    const dirs = fixtureHome();
-    const path = join(dirs.root, 'fake-bin');
-    mkdirSync(path);
-    writeFileSync(join(path, 'claude'), '#!/bin/sh\necho "hello from a script named claude"\n');
-    chmodSync(join(path, 'claude'), 0o755);
-    const { agents } = await discoverDevice({ home: join(dirs.root, 'empty-home'), pathEnv: path, platform: 'linux', processes: [] });
+  /** A temp PATH holding one shell script under an agent's binary name. */
+  function scriptOnPath(name: string, body: string): { path: string; home: string } {
+    const root = mkdtempSync(join(tmpdir(), 'writ-discovery-bin-'));
+    writeFileSync(join(root, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(root, name), 0o755);
+    return { path: root, home: join(root, 'empty-home') };
+  }
+
+  test('a fake claude that prints nothing useful gets no version', async () => {
+    const { path, home } = scriptOnPath('claude', 'echo "hello from a script named claude"');
+    const { agents } = await discoverDevice({ home, pathEnv: path, platform: 'linux', processes: [] });
     const claude = agent(agents, 'claude-code')!;
     assert.equal(claude.version, undefined);
     assert.match(claude.evidence[0]!.detail!, /did not answer as Claude Code does/);
   });
 
   test('a binary that hangs is stopped at the timeout', async () => {
-    const dirs = fixtureHome();
-    const path = join(dirs.root, 'slow-bin');
-    mkdirSync(path);
-    writeFileSync(join(path, 'codex'), '#!/bin/sh\nexec sleep 600\n');
-    chmodSync(join(path, 'codex'), 0o755);
-    const { agents } = await discoverDevice({ home: join(dirs.root, 'empty-home'), pathEnv: path, platform: 'linux', processes: [], versionTimeoutMs: 200 });
+    const { path, home } = scriptOnPath('codex', 'exec sleep 600');
+    const { agents } = await discoverDevice({ home, pathEnv: path, platform: 'linux', processes: [], versionTimeoutMs: 200 });
     assert.match(agent(agents, 'codex-cli')!.evidence[0]!.detail!, /timed out/);
+    assert.equal(agent(agents, 'codex-cli')!.governance, 'unknown');
   });
 });
 

@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/PageHeader';
+
+export function Approvals() {
+  return <PageHeader title="Approvals" lead="This page is being built." />;
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/PageHeader';
+
+export function Evidence() {
+  return <PageHeader title="Evidence" lead="This page is being built." />;
+}
