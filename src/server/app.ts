@@ -18,6 +18,7 @@ import { inventoryRoutes } from './routes/inventory.js';
 import { logRoutes } from './routes/log.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { runRoutes } from './routes/runs.js';
+import { registerDashboard, sendDashboardFallback } from './routes/web.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,6 +48,8 @@ export interface ServerContext {
   now: () => Date;
   log: LogService;
   control: ControlHub;
+  /** Whether web/dist was there to serve at `/`. */
+  dashboardBuilt?: boolean;
 }
 
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -98,6 +101,7 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error; the server log has the details' } });
   });
   app.setNotFoundHandler((request, reply) => {
+    if (sendDashboardFallback(request, reply)) return;
     reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
   });
 
@@ -125,5 +129,6 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
   await app.register(approvalRoutes(context, options.approvals));
   await app.register(inventoryRoutes(context));
   await app.register(runRoutes(context));
+  context.dashboardBuilt = await registerDashboard(app);
   return { app, context };
 }

@@ -59,7 +59,7 @@ describe('writ daemon', () => {
     assert.ok(!recorded.includes(secret), 'no secret value reaches the journal');
     assert.match(recorded, /REDACTED:aws-access-key-id/);
     const write = events(writ).find((event) => event.tool_use_id === 'toolu_write')!;
-    assert.deepEqual(Object.keys((write.data.tool_input as { content: object }).content).sort(), ['bytes', 'sha256']);
+    assert.deepEqual(Object.keys((write.data.tool_input as { content: object }).content).sort(), ['bytes', 'lines', 'sha256']);
   });
 
   const garbage: [string, string | Buffer][] = [
