@@ -44,6 +44,9 @@ export const DEFAULT_ACCOUNTS: readonly TestAccount[] = [
 export const CLI_CLIENT_ID = 'writ-cli';
 /** A confidential client of the same provider: its tokens are the wrong audience for Writ. */
 export const OTHER_CLIENT_ID = 'other-app';
+/** The dashboard's confidential client: code flow with PKCE, back to `/auth/callback` on any loopback port. */
+export const DASHBOARD_CLIENT_ID = 'writ-dashboard';
+export const DASHBOARD_REDIRECT = 'http://127.0.0.1/auth/callback';
 
 export interface OidcProviderOptions {
   /** People who can sign in (default `DEFAULT_ACCOUNTS`). */
@@ -80,6 +83,8 @@ export interface TestOidcProvider {
   clientSecret?: string;
   /** A confidential client (`client_secret_basic`) with the same grants and loopback redirect as the CLI. */
   otherClient: { clientId: string; clientSecret: string };
+  /** The client `writ server` signs browsers in with (`client_secret_post`, redirect `DASHBOARD_REDIRECT`). */
+  dashboardClient: { clientId: string; clientSecret: string };
   /** `kid` of the key the provider signs with and publishes at its `jwks_uri`. */
   keyId: string;
   accounts: readonly TestAccount[];
@@ -156,6 +161,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const privateJwk: JWK = await exportJWK(privateKey);
   const keyId = options.keyId ?? (await calculateJwkThumbprint(privateJwk));
   const otherClient = { clientId: OTHER_CLIENT_ID, clientSecret: randomBytes(24).toString('base64url') };
+  const dashboardClient = { clientId: DASHBOARD_CLIENT_ID, clientSecret: randomBytes(24).toString('base64url') };
   const nativeClient = {
     application_type: 'native',
     grant_types: ['authorization_code', DEVICE_CODE_GRANT],
@@ -167,6 +173,11 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     clients: [
       { ...nativeClient, client_id: CLI_CLIENT_ID, client_name: 'Writ CLI', token_endpoint_auth_method: 'none' },
       { ...nativeClient, client_id: otherClient.clientId, client_secret: otherClient.clientSecret, client_name: 'Other app' },
+      // Native, so that the loopback callback may sit on any port (RFC 8252 §7.3), as a test server's does.
+      {
+        application_type: 'native', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [DASHBOARD_REDIRECT],
+        client_id: dashboardClient.clientId, client_secret: dashboardClient.clientSecret, client_name: 'Writ dashboard', token_endpoint_auth_method: 'client_secret_post',
+      },
     ],
     jwks: { keys: [{ ...privateJwk, kid: keyId, alg: 'RS256', use: 'sig' }] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
@@ -271,6 +282,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     clientId: CLI_CLIENT_ID,
     clientSecret: undefined,
     otherClient,
+    dashboardClient,
     keyId,
     accounts,
     devicePolls,
