@@ -71,7 +71,7 @@ export function renderMarkdown(record: RunRecord): string {
       '',
     );
   }
-  section('Rollback', record.rollback ? [record.rollback] : [], 'no rollback note (the session has no task contract with one)');
+  section('Rollback', record.rollback ? record.rollback.split('\n').map((line) => `- ${line}`) : [], 'no rollback note (the session has no task contract with one)');
   section('Review', record.reviews.map((review) => `- **${review.decision}** by ${review.reviewer.subject}${review.reviewer.email ? ` <${review.reviewer.email}>` : ''} (${review.reviewer.via}) at ${review.at}: ${quote(review.comment)} ${refs([review.ref])}`), 'not reviewed yet');
   return `${out.join('\n')}\n`;
 }

@@ -298,7 +298,12 @@ function claimsFrom(message: string, ref: EventRef): NonNullable<RunRecord['clai
 function rollbackOf(contract: unknown): string | undefined {
   const rollback = (contract as { rollback?: unknown } | undefined)?.rollback;
   if (typeof rollback === 'string') return rollback;
-  return rollback === undefined || rollback === null ? undefined : JSON.stringify(rollback);
+  // A contract's rollback is fields (change, undo, data_risk, trigger, owner): one line each, in its order.
+  if (typeof rollback === 'object' && rollback !== null && !Array.isArray(rollback)) {
+    const lines = Object.entries(rollback).filter(([, value]) => typeof value === 'string').map(([field, value]) => `${field}: ${value}`);
+    return lines.length > 0 ? lines.join('\n') : undefined;
+  }
+  return undefined;
 }
 
 function reviewOf(data: Record<string, unknown>, time: string, ref: EventRef): RunRecord['reviews'][number] {

@@ -120,7 +120,7 @@ describe('run record', () => {
 
   test('a contract, each check of the box and a stop are shown; its rollback note is the record\'s', () => {
     const run = new SessionFixture();
-    run.add('contract.attached', { contract_hash: 'sha256:abc', contract: { goal: 'fix', rollback: 'git revert HEAD' }, source: 'task.yaml' });
+    run.add('contract.attached', { contract_hash: 'sha256:abc', contract: { task: 'fix', rollback: { undo: 'git revert HEAD', owner: 'payments team' } }, source: 'task.yaml' });
     const inside = { hash: 'sha256:abc', outcome: 'inside', clause: 'allowed: src/**', quote: 'src/**' };
     run.read('c1', '/work/repo/src/a.ts');
     run.call('c1b', 'Read', { file_path: '/work/repo/src/b.ts' }, [{ kind: 'read', path: '/work/repo/src/b.ts', recursive: false, via: 'Read' }], { contract: inside });
@@ -133,8 +133,9 @@ describe('run record', () => {
     assert.equal(record.contract?.hash, 'sha256:abc');
     assert.deepEqual(record.contract?.checks.map((check) => [check.outcome, check.clause]), [['inside', 'allowed: src/**'], ['stop', 'blocked: migrations']]);
     assert.deepEqual(record.contract?.stops.map((stop) => stop.condition), ['touches migrations']);
-    assert.equal(record.rollback, 'git revert HEAD');
+    assert.equal(record.rollback, 'undo: git revert HEAD\nowner: payments team');
     assert.match(renderMarkdown(record), /\*\*stopped\*\*: touches migrations/);
+    assert.match(renderMarkdown(record), /^- undo: git revert HEAD$/m);
   });
 
   test('approvals by a reviewer and at the agent prompt, and a review decision', () => {
