@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import type { Store } from '../store/store.js';
 import type { OidcAccess } from './auth.js';
 import { ControlHub } from './control-hub.js';
+import { EventBroadcaster } from './event-broadcaster.js';
 import { HttpError } from './http-error.js';
 import { LogService } from './log-service.js';
 import type { Org } from './org.js';
@@ -18,7 +19,11 @@ import { inventoryRoutes } from './routes/inventory.js';
 import { logRoutes } from './routes/log.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { runRoutes } from './routes/runs.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { streamRoutes } from './routes/stream.js';
 import { registerDashboard, sendDashboardFallback } from './routes/web.js';
+import { browserAuthRoutes, readBrowserSessions } from './routes/browser-auth.js';
+import { BrowserSessions } from './browser-session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,6 +44,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** Where new approvals are announced and the URL their links use. */
   approvals?: ApprovalOptions;
+  /** With replicas on one database: how often the live stream looks for events logged through the others. */
+  streamPollMs?: number;
 }
 
 export interface ServerContext {
@@ -48,8 +55,12 @@ export interface ServerContext {
   now: () => Date;
   log: LogService;
   control: ControlHub;
+  /** Newly logged events, for the dashboard's live stream. */
+  events: EventBroadcaster;
   /** Whether web/dist was there to serve at `/`. */
   dashboardBuilt?: boolean;
+  /** Dashboard sign-in: session cookies and the one-time sign-in link. */
+  sessions: BrowserSessions;
 }
 
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -63,6 +74,8 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
     now,
     log: new LogService(options.store, options.org, now),
     control: new ControlHub(options.store, options.org, now),
+    events: new EventBroadcaster(),
+    sessions: new BrowserSessions(options.org, now),
   };
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: MAX_BODY_BYTES, forceCloseConnections: true });
 
@@ -119,6 +132,8 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/v1/health', { schema: { summary: 'Liveness', tags: ['meta'] } }, async () => ({ ok: true, origin: options.org.origin }));
 
+  readBrowserSessions(app, context.sessions);
+  await app.register(browserAuthRoutes(context, context.sessions, { ...(options.approvals?.publicUrl && { publicUrl: options.approvals.publicUrl }) }));
   await app.register(enrollRoutes(context));
   await app.register(ingestRoutes(context));
   await app.register(logRoutes(context));
@@ -129,6 +144,13 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
   await app.register(approvalRoutes(context, options.approvals));
   await app.register(inventoryRoutes(context));
   await app.register(runRoutes(context));
+  await app.register(streamRoutes(context));
+  await app.register(dashboardRoutes(context));
+  // One process sees every ingest; replicas on one PostgreSQL database learn of each other's events by polling.
+  if (options.streamPollMs !== undefined || options.store.kind === 'postgres') {
+    await context.events.startPolling(options.store, options.streamPollMs ?? 1000, (error) => app.log.error(error));
+  }
+  app.addHook('onClose', async () => context.events.stop());
   context.dashboardBuilt = await registerDashboard(app);
   return { app, context };
 }

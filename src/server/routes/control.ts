@@ -1,7 +1,7 @@
 // Policy distribution and the kill switch. Admins publish; daemons listen on a server-sent event stream
 // (or long-poll) and receive the signed control state the moment it changes.
 import type { FastifyInstance } from 'fastify';
-import { KILL_TARGET, signPolicyBundle } from '../../core/policy-bundle.js';
+import { KILL_TARGET, signPolicyBundle, type PolicyFile } from '../../core/policy-bundle.js';
 import { checkPolicy } from '../../policy/index.js';
 import type { ServerContext } from '../app.js';
 import { authenticateDevice, authenticateUser } from '../auth.js';
@@ -10,8 +10,36 @@ import { badRequest, notFound } from '../http-error.js';
 
 const KEEPALIVE_MS = 15_000;
 
+/** The policy files of a request body: Cedar files and settings.json, by name. */
+export const policyFilesSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 500,
+  items: {
+    type: 'object',
+    required: ['name', 'text'],
+    additionalProperties: false,
+    properties: { name: { type: 'string', pattern: '^([A-Za-z0-9._-]{1,100}\\.cedar|settings\\.json)$' }, text: { type: 'string', maxLength: 1_000_000 } },
+  },
+} as const;
+
+/** Checks policy files, signs them as a bundle with the org key, stores it and tells connected daemons: the one publish path. */
+export async function publishPolicy(context: ServerContext, publishedBy: string, files: PolicyFile[], comment?: string) {
+  const names = new Set(files.map((file) => file.name));
+  if (names.size !== files.length) throw badRequest('two policy files have the same name');
+  const problems = checkPolicy(files);
+  if (problems.length > 0) {
+    throw badRequest('the policy does not validate', { problems: problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`) });
+  }
+  const publishedAt = context.now().toISOString();
+  const { hash, envelope } = signPolicyBundle({ v: 1, files, published_by: publishedBy, published_at: publishedAt, ...(comment && { comment }) }, context.org.signer);
+  await context.store.addPolicyBundle({ hash, envelope: JSON.stringify(envelope), publishedBy, publishedAt });
+  await context.control.refresh();
+  return { hash, published_by: publishedBy, published_at: publishedAt };
+}
+
 export function controlRoutes(context: ServerContext) {
-  const { store, control, org, now } = context;
+  const { store, control, now } = context;
   return async (app: FastifyInstance) => {
     app.get(
       '/v1/control/stream',
@@ -66,17 +94,7 @@ export function controlRoutes(context: ServerContext) {
             required: ['files'],
             additionalProperties: false,
             properties: {
-              files: {
-                type: 'array',
-                minItems: 1,
-                maxItems: 500,
-                items: {
-                  type: 'object',
-                  required: ['name', 'text'],
-                  additionalProperties: false,
-                  properties: { name: { type: 'string', pattern: '^([A-Za-z0-9._-]{1,100}\\.cedar|settings\\.json)$' }, text: { type: 'string', maxLength: 1_000_000 } },
-                },
-              },
+              files: policyFilesSchema,
               comment: { type: 'string', maxLength: 2000 },
             },
           },
@@ -85,20 +103,7 @@ export function controlRoutes(context: ServerContext) {
       async (request, reply) => {
         const caller = await authenticateUser(request, store, context.oidc, 'admin');
         const { files, comment } = request.body as { files: { name: string; text: string }[]; comment?: string };
-        const names = new Set(files.map((file) => file.name));
-        if (names.size !== files.length) throw badRequest('two policy files have the same name');
-        const problems = checkPolicy(files);
-        if (problems.length > 0) {
-          throw badRequest('the policy does not validate', { problems: problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`) });
-        }
-        const publishedAt = now().toISOString();
-        const { hash, envelope } = signPolicyBundle(
-          { v: 1, files, published_by: caller.name, published_at: publishedAt, ...(comment && { comment }) },
-          org.signer,
-        );
-        await store.addPolicyBundle({ hash, envelope: JSON.stringify(envelope), publishedBy: caller.name, publishedAt });
-        await control.refresh();
-        return reply.status(201).send({ hash, published_by: caller.name, published_at: publishedAt });
+        return reply.status(201).send(await publishPolicy(context, caller.name, files, comment));
       },
     );
 

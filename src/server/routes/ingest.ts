@@ -7,7 +7,7 @@ import { sha256Hex } from '../../core/digest.js';
 import { verifyEnvelopeAsync, type Envelope } from '../../core/dsse.js';
 import { openEvent, type EventBody } from '../../core/event.js';
 import { leafHash } from '../../ledger/merkle.js';
-import type { Device, IngestEvent } from '../../store/store.js';
+import type { Device, IngestEvent, IngestResult, StoredEvent } from '../../store/store.js';
 import type { ServerContext } from '../app.js';
 import { authenticateDevice } from '../auth.js';
 import { badRequest, forbidden } from '../http-error.js';
@@ -50,7 +50,9 @@ export function ingestRoutes(context: ServerContext) {
         const device = await authenticateDevice(request, context.store, context.now);
         const { events } = request.body as { events: Envelope[] };
         const checked = await checkEvents(device, events);
-        const result = await context.store.ingest(device.id, checked, context.now().toISOString());
+        const receivedAt = context.now().toISOString();
+        const result = await context.store.ingest(device.id, checked, receivedAt);
+        context.events.publish(newlyLogged(device, checked, result.sequenced, receivedAt));
         return {
           head_seq: result.headSeq,
           log_size: result.logSize,
@@ -109,4 +111,15 @@ export async function checkEvents(device: Device, envelopes: Envelope[]): Promis
       policyHash: typeof decision?.policy_hash === 'string' ? decision.policy_hash : undefined,
     };
   });
+}
+
+/** The events of a committed batch that the log did not hold before, as the store now keeps them (for the live stream). */
+function newlyLogged(device: Device, checked: IngestEvent[], sequenced: IngestResult['sequenced'], receivedAt: string): StoredEvent[] {
+  const bySeq = new Map(checked.map((event) => [event.seq, event]));
+  return sequenced
+    .filter((entry) => !entry.duplicate)
+    .map(({ seq, index }) => {
+      const { leafHash: _leafHash, ...event } = bySeq.get(seq)!;
+      return { ...event, index, deviceId: device.id, personId: device.personId, receivedAt };
+    });
 }
