@@ -36,6 +36,9 @@ export interface McpConfigLocation {
   scope: McpServerFinding['scope'];
   /** Only on these systems; all when absent. */
   os?: OsName[];
+  /** `path` is a folder searched (not following links, at most `maxDepth` levels down) for files of this name. */
+  findFile?: string;
+  maxDepth?: number;
 }
 
 export interface AgentBinary {
@@ -115,6 +118,8 @@ export const AGENT_CATALOGUE: AgentSignature[] = [
       { path: '~/.claude.json', format: 'json', shape: 'claude-json', scope: 'user' },
       { path: '{project}/.mcp.json', format: 'json', shape: 'mcpServers', scope: 'project' },
       { path: '{managed}/managed-mcp.json', format: 'json', shape: 'mcpServers', scope: 'managed' },
+      // Installed plugins: cache/<marketplace>/<plugin>/<version>/.mcp.json.
+      { path: '~/.claude/plugins/cache', format: 'json', shape: 'mcpServers', scope: 'plugin', findFile: '.mcp.json', maxDepth: 4 },
     ],
     integration: 'claude-code',
   },

@@ -3,7 +3,7 @@
 // a whole tree and never launches an MCP server. The only programs it runs are agent binaries, with
 // `--version`, no shell, a short timeout and a minimal environment. Anything odd becomes a Finding.
 import { execFile } from 'node:child_process';
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentFinding, Finding, McpServerFinding } from '../core/inventory.js';
 import { claudeCodeGuardState } from '../agents/claude-code/guard.js';
@@ -101,25 +101,57 @@ function readMcpConfigs(context: PathContext, settings: PolicySettings, maxFileB
   for (const signature of AGENT_CATALOGUE) {
     for (const location of signature.mcpConfigs) {
       if (location.os && !location.os.includes(context.platform)) continue;
-      const file = expandCataloguePath(location.path, context);
-      if (file === undefined) continue;
-      const read = readConfigFile(file, maxFileBytes);
-      if (read.kind === 'missing') continue;
-      evidence.push({ agent: signature.id, confirmed: false, evidence: { source: 'config', path: file } });
-      if (read.kind === 'problem') {
-        findings.push({ severity: 'warning', subject: signature.id, message: `MCP configuration ${read.message}; its servers are unknown`, path: file });
-        continue;
-      }
-      const inventory = inventoryMcpConfig({ agent: signature.id, scope: location.scope, file, format: location.format, shape: location.shape, text: read.text }, settings);
-      servers.push(...inventory.servers);
-      findings.push(...inventory.findings);
-      if (signature.id === 'claude-code' && location.scope === 'managed') {
-        const message = 'managed-mcp.json takes exclusive control: Claude Code runs only the servers it lists, none of the user, project or local ones listed beside them';
-        findings.push({ severity: 'info', subject: signature.id, message, path: file });
+      const path = expandCataloguePath(location.path, context);
+      if (path === undefined) continue;
+      const files = location.findFile ? findFiles(path, location.findFile, location.maxDepth ?? 1, (message) => findings.push({ severity: 'info', subject: signature.id, message, path })) : [path];
+      for (const file of files) {
+        const read = readConfigFile(file, maxFileBytes);
+        if (read.kind === 'missing') continue;
+        evidence.push({ agent: signature.id, confirmed: false, evidence: { source: 'config', path: file } });
+        if (read.kind === 'problem') {
+          findings.push({ severity: 'warning', subject: signature.id, message: `MCP configuration ${read.message}; its servers are unknown`, path: file });
+          continue;
+        }
+        const inventory = inventoryMcpConfig({ agent: signature.id, scope: location.scope, file, format: location.format, shape: location.shape, text: read.text }, settings);
+        servers.push(...inventory.servers);
+        findings.push(...inventory.findings);
+        if (signature.id === 'claude-code' && location.scope === 'managed') {
+          const message = 'managed-mcp.json takes exclusive control: Claude Code runs only the servers it lists, none of the user, project or local ones listed beside them';
+          findings.push({ severity: 'info', subject: signature.id, message, path: file });
+        }
       }
     }
   }
   return { servers, findings, evidence };
+}
+
+/** Folders listed while searching one catalogue folder; plugin caches hold dozens, not thousands. */
+const MAX_FOLDERS_SEARCHED = 2000;
+
+/** Files of one name under a folder, at most maxDepth levels down; links are not followed, so a loop cannot trap it. */
+function findFiles(root: string, name: string, maxDepth: number, note: (message: string) => void): string[] {
+  const found: string[] = [];
+  const queue: [string, number][] = [[root, 0]];
+  let listed = 0;
+  while (queue.length > 0) {
+    const [dir, depth] = queue.shift()!;
+    if (++listed > MAX_FOLDERS_SEARCHED) {
+      note(`more than ${MAX_FOLDERS_SEARCHED} folders: the search for ${name} stopped there`);
+      break;
+    }
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.name === name && !entry.isDirectory()) found.push(path);
+      else if (entry.isDirectory() && depth < maxDepth) queue.push([path, depth + 1]);
+    }
+  }
+  return found.sort();
 }
 
 interface BinaryCandidate {

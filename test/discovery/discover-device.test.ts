@@ -88,6 +88,13 @@ describe('discoverDevice', () => {
     assert.doesNotMatch(JSON.stringify(result), /FIXTURESECRET/);
   });
 
+  test('plugin MCP servers are found in the plugin cache, at plugin scope', () => {
+    const plugin = result.mcp_servers.find((server) => server.name === 'plugin-database')!;
+    assert.equal(plugin.scope, 'plugin');
+    assert.match(plugin.file, /plugins\/cache\/acme-market\/db-tools\/1\.0\.0\/\.mcp\.json$/);
+    assert.deepEqual(plugin.env_names, ['DB_URL']);
+  });
+
   test('the project\'s truncated JSON and bad TOML are findings', () => {
     const paths = result.findings.map((finding) => finding.path ?? '');
     assert.ok(paths.some((path) => path.endsWith(join('project', '.gemini', 'settings.json'))));
@@ -121,7 +128,7 @@ describe('binaries that are not what they are named', () => {
 });
 
 describe('hostile files', () => {
-  test('a 50 MB file, a symlink loop, a binary file and a directory become findings', async () => {
+  test('a 50 MB file, symlink loops, a binary file and a directory become findings', async () => {
     const dirs = fixtureHome();
     const huge = join(dirs.home, '.cursor', 'mcp.json');
     writeFileSync(huge, '{"mcpServers": {');
@@ -135,6 +142,7 @@ describe('hostile files', () => {
     writeFileSync(join(dirs.home, '.gemini', 'settings.json'), Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x00, 0x22]));
     await import('node:fs').then((fs) => fs.rmSync(join(dirs.home, '.copilot', 'mcp-config.json')));
     mkdirSync(join(dirs.home, '.copilot', 'mcp-config.json'));
+    symlinkSync('..', join(dirs.home, '.claude', 'plugins', 'cache', 'acme-market', 'loop'));
     const { mcp_servers, findings } = discoverMcpServers({ home: dirs.home, projectDir: dirs.projectDir, managedDir: dirs.managedDir, platform: 'linux' });
     const finding = (end: string) => findings.find((item) => item.path?.endsWith(end))?.message ?? '';
     assert.match(finding(join('.cursor', 'mcp.json')), /52428800 bytes, over the/);
@@ -143,6 +151,7 @@ describe('hostile files', () => {
     assert.match(finding(join('.copilot', 'mcp-config.json')), /a directory where a file was expected/);
     // The rest of the device is still inventoried.
     assert.ok(mcp_servers.some((server) => server.agent === 'claude-code' && server.name === 'github'));
+    assert.equal(mcp_servers.filter((server) => server.name === 'plugin-database').length, 1, 'a link back up the plugin cache is not followed');
   });
 
   test('a FIFO where a config file should be does not hang the scan', async () => {
