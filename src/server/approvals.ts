@@ -25,6 +25,7 @@ export interface AuthenticatedReviewer {
 /** The caller of a decide request: an admin token, or an OIDC ID token (any group; membership is checked per approval). */
 export async function authenticateReviewer(request: FastifyRequest, context: ServerContext): Promise<AuthenticatedReviewer> {
   const token = bearerToken(request);
+  if (!token && request.browserSession) return sessionReviewer(request, context);
   if (!token) throw unauthorized('deciding an approval needs an admin token or an OIDC bearer token naming the reviewer');
   if (token.startsWith(TOKEN_PREFIX)) {
     const caller = await authenticateUser(request, context.store, context.oidc, 'admin');
@@ -32,6 +33,19 @@ export async function authenticateReviewer(request: FastifyRequest, context: Ser
   }
   if (!context.oidc) throw unauthorized('this server has no OIDC issuer configured; use an admin token');
   return reviewerFromIdToken(context, token);
+}
+
+/** A dashboard reviewer: only an admin session decides (an auditor's is refused, 403), named as the IdP named them. */
+async function sessionReviewer(request: FastifyRequest, context: ServerContext): Promise<AuthenticatedReviewer> {
+  const caller = await authenticateUser(request, context.store, context.oidc, 'admin');
+  const session = request.browserSession!;
+  if (session.via !== 'oidc' || !session.iss || !session.sub) return { reviewer: { name: caller.name, via: 'token' }, groups: [], admin: true };
+  return {
+    reviewer: { name: caller.name, via: 'oidc', iss: session.iss, sub: session.sub },
+    personId: personId(session.iss, session.sub),
+    groups: session.groups,
+    admin: true,
+  };
 }
 
 /** Verifies an ID token and says who it names as a reviewer. */

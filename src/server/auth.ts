@@ -7,6 +7,7 @@ import { checkRequestSignature, readRequestSignature, MAX_CLOCK_SKEW_MS, type Re
 import type { Device, Role, Store } from '../store/store.js';
 import { TokenRejected, type TokenVerifier, type VerifiedIdentity } from '../identity/verify-token.js';
 import { forbidden, HttpError, unauthorized } from './http-error.js';
+import { csrfHolds, CSRF_HEADER, type BrowserSession } from './browser-session.js';
 
 export interface Caller {
   name: string; // 'token:<name>' or the person's email / sub
@@ -17,6 +18,8 @@ export interface OidcAccess {
   verifier: TokenVerifier;
   adminGroups: string[];
   auditorGroups: string[];
+  /** The dashboard's browser sign-in (authorization code with PKCE); its client id is the token audience. */
+  login?: { issuer: string; clientId: string; clientSecret?: string };
 }
 
 /** Writ's own admin, auditor and enroller tokens start with this; any other bearer token is taken as an OIDC ID token. */
@@ -45,22 +48,38 @@ const RANK: Record<Role, number> = { enroller: 0, auditor: 1, admin: 2 };
 /** Resolves the caller from a bearer token and checks it holds at least `needed` (enrollers hold only their own role). */
 export async function authenticateUser(request: FastifyRequest, store: Store, oidc: OidcAccess | undefined, needed: Role): Promise<Caller> {
   const token = bearerToken(request);
-  if (!token) throw unauthorized('this endpoint needs an admin token or an OIDC bearer token');
-  const caller = token.startsWith(TOKEN_PREFIX) ? await tokenCaller(store, token) : await oidcCaller(oidc, token);
+  const session = request.browserSession;
+  if (!token && !session) throw unauthorized('this endpoint needs an admin token, an OIDC bearer token or a dashboard session');
+  const caller = !token ? await sessionCaller(request, store, session!) : token.startsWith(TOKEN_PREFIX) ? await tokenCaller(store, token) : await oidcCaller(oidc, token);
   const allowed = needed === 'enroller' ? caller.role === 'enroller' || caller.role === 'admin' : caller.role !== 'enroller' && RANK[caller.role] >= RANK[needed];
   if (!allowed) throw forbidden(`${caller.name} has role ${caller.role}; this needs ${needed}`);
   return caller;
 }
 
+/** A dashboard session: its CSRF header on state-changing requests, and a token session's token still valid. */
+async function sessionCaller(request: FastifyRequest, store: Store, session: BrowserSession): Promise<Caller> {
+  if (!csrfHolds(request, session)) throw forbidden(`a dashboard request that changes anything needs the ${CSRF_HEADER} header from GET /v1/me`);
+  if (session.via === 'oidc') return { name: session.name, role: session.role };
+  return tokenHashCaller(store, session.tokenHash ?? '');
+}
+
 async function tokenCaller(store: Store, token: string): Promise<Caller> {
-  const found = await store.findAdminToken(hashSecret(token));
+  return tokenHashCaller(store, hashSecret(token));
+}
+
+async function tokenHashCaller(store: Store, tokenHash: string): Promise<Caller> {
+  const found = await store.findAdminToken(tokenHash);
   if (!found || found.revokedAt) throw unauthorized('unknown or revoked token');
   return { name: `token:${found.name}`, role: found.role };
 }
 
 async function oidcCaller(oidc: OidcAccess | undefined, token: string): Promise<Caller> {
   if (!oidc) throw unauthorized('this server has no OIDC issuer configured; use an admin token');
-  const identity = await verifyIdentity(oidc, token, 'token');
+  return identityCaller(oidc, await verifyIdentity(oidc, token, 'token'));
+}
+
+/** An IdP-verified person's name and role, from their groups. */
+export function identityCaller(oidc: OidcAccess, identity: VerifiedIdentity): Caller {
   const name = identity.emailVerified && identity.email ? identity.email : identity.sub;
   if (identity.groups.some((group) => oidc.adminGroups.includes(group))) return { name, role: 'admin' };
   if (identity.groups.some((group) => oidc.auditorGroups.includes(group))) return { name, role: 'auditor' };

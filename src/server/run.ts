@@ -1,6 +1,6 @@
 // Starting a server process: open the store, load the org, make the first admin token, listen, and keep
 // checkpoints and control state moving. The CLI, `writ start`, the tests and the benchmarks all use this.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { writeNewFile } from '../home/key-file.js';
@@ -8,7 +8,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { createTokenVerifier } from '../identity/verify-token.js';
 import { buildServer, type ServerContext } from './app.js';
-import { newSecretToken } from './auth.js';
+import { hashSecret, newSecretToken } from './auth.js';
 import { loadOrCreateOrg } from './org.js';
 
 export interface StartServerOptions {
@@ -19,7 +19,8 @@ export interface StartServerOptions {
   port?: number;
   host?: string;
   origin?: string;
-  oidc?: { issuer: string; audience: string; adminGroups: string[]; auditorGroups: string[]; groupsClaim?: string };
+  /** `audience` is also the client id the dashboard signs browsers in with; `clientSecret` when that client is confidential. */
+  oidc?: { issuer: string; audience: string; adminGroups: string[]; auditorGroups: string[]; groupsClaim?: string; clientSecret?: string };
   checkpointIntervalMs?: number;
   controlPollMs?: number;
   /** Incoming-webhook URL (Slack-compatible) told of each new approval. */
@@ -53,6 +54,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       verifier: createTokenVerifier({ issuer: options.oidc.issuer, audience: options.oidc.audience, ...(options.oidc.groupsClaim && { groupsClaim: options.oidc.groupsClaim }) }),
       adminGroups: options.oidc.adminGroups,
       auditorGroups: options.oidc.auditorGroups,
+      login: { issuer: options.oidc.issuer, clientId: options.oidc.audience, ...(options.oidc.clientSecret && { clientSecret: options.oidc.clientSecret }) },
     };
     const approvals = { ...(options.approvalWebhook && { webhook: options.approvalWebhook }), ...(options.publicUrl && { publicUrl: options.publicUrl }), log };
     const { app, context } = await buildServer({ store, org, ...(oidc && { oidc }), approvals });
@@ -61,6 +63,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     context.control.start(options.controlPollMs ?? 250, report('control'));
     const address = await app.listen({ port: options.port ?? 7070, host: options.host ?? '127.0.0.1' });
     log(`listening on ${address}; log origin ${org.origin}; store ${store.kind}`);
+    if (!context.dashboardBuilt) log('the dashboard is not built (no web/dist): run `npm run build` to serve it at /');
+    if (!oidc) {
+      const link = await dashboardSignInLink(context, options.dataDir);
+      if (link) log(`dashboard: open ${options.publicUrl ?? address.replace('[::1]', 'localhost')}${link} to sign in as the bootstrap admin (one use, 24 hours)`);
+    }
     return {
       url: address.replace('[::1]', 'localhost'),
       app,
@@ -78,6 +85,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await store.close();
     throw error;
   }
+}
+
+/** With no IdP: a one-time sign-in path for the bootstrap admin token, while its file is there and it is valid. */
+async function dashboardSignInLink(context: ServerContext, dataDir: string): Promise<string | undefined> {
+  const path = join(dataDir, ADMIN_TOKEN_FILE);
+  if (!existsSync(path)) return undefined;
+  const tokenHash = hashSecret(readFileSync(path, 'utf8').trim());
+  const token = await context.store.findAdminToken(tokenHash);
+  if (!token || token.revokedAt || token.role === 'enroller') return undefined;
+  return `/auth/token?code=${context.sessions.newSignInCode(tokenHash)}`;
 }
 
 /** On a store with no tokens at all, makes an admin token and writes its secret, owner-only, beside the org key. */

@@ -74,9 +74,10 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
 export interface Me {
   name: string;
   role: 'admin' | 'auditor';
-  via: 'oidc' | 'token';
+  via: 'oidc' | 'token' | 'bearer';
+  /** Sent back in x-writ-csrf on state-changing requests; empty for bearer callers. */
   csrf: string;
-  expires_at: string;
+  expires_at: string | null;
 }
 
 /** A page of rows as every list endpoint returns it. */

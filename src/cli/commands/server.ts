@@ -15,6 +15,7 @@ export const serverOptions = {
   origin: { type: 'string' },
   'oidc-issuer': { type: 'string' },
   'oidc-audience': { type: 'string' },
+  'oidc-client-secret': { type: 'string' },
   'admin-group': { type: 'string', multiple: true },
   'auditor-group': { type: 'string', multiple: true },
   'approval-webhook': { type: 'string' },
@@ -24,7 +25,7 @@ export const serverOptions = {
 export const serverCommand: Command = {
   usage:
     'server [--db sqlite:PATH | --db postgres://…] [--port N] [--host ADDR] [--data DIR] [--origin NAME] ' +
-    '[--oidc-issuer URL --oidc-audience CLIENT_ID [--admin-group G]… [--auditor-group G]…] [--approval-webhook URL] [--public-url URL]',
+    '[--oidc-issuer URL --oidc-audience CLIENT_ID [--oidc-client-secret SECRET] [--admin-group G]… [--auditor-group G]…] [--approval-webhook URL] [--public-url URL]',
   summary: 'run the control plane: enrolment, ingest, the transparency log, policy and kill switches, the API',
   options: serverOptions,
   async run({ values }) {
@@ -46,6 +47,9 @@ export function serverConfig(values: Record<string, unknown>, writHomeRoot: stri
   const issuer = values['oidc-issuer'] as string | undefined;
   const audience = values['oidc-audience'] as string | undefined;
   if (Boolean(issuer) !== Boolean(audience)) throw new UsageError('--oidc-issuer and --oidc-audience go together');
+  // The environment keeps the secret out of process listings; the flag is for quick local use.
+  const clientSecret = (values['oidc-client-secret'] as string | undefined) ?? process.env.WRIT_OIDC_CLIENT_SECRET;
+  if (values['oidc-client-secret'] !== undefined && !issuer) throw new UsageError('--oidc-client-secret needs --oidc-issuer and --oidc-audience');
   if (issuer && !/^https?:\/\//.test(issuer)) throw new UsageError(`--oidc-issuer must be an http(s) URL, not "${issuer}"`);
   for (const name of ['approval-webhook', 'public-url'] as const) {
     const url = values[name];
@@ -66,6 +70,7 @@ export function serverConfig(values: Record<string, unknown>, writHomeRoot: stri
           audience,
           adminGroups: (values['admin-group'] as string[] | undefined) ?? ['writ-admins'],
           auditorGroups: (values['auditor-group'] as string[] | undefined) ?? ['writ-auditors'],
+          ...(clientSecret && { clientSecret }),
         },
       }),
   };
