@@ -1,7 +1,9 @@
 // A reviewer's decision on a run (`run.reviewed`): validated input, and the org-signed form the server keeps.
 import type { KeyObject } from 'node:crypto';
 import { canonicalBytes } from '../core/canonical-json.js';
+import { sha256Hex } from '../core/digest.js';
 import { keyIdFor, signEnvelope, verifyEnvelope, type Envelope, type Signer } from '../core/dsse.js';
+import type { RunRecord } from './record.js';
 
 export const RUN_REVIEW_PAYLOAD_TYPE = 'application/vnd.writ.run-review.v1+json';
 export const REVIEW_DECISIONS = ['accept', 'reject', 'needs-changes'] as const;
@@ -46,4 +48,19 @@ export function openRunReview(envelope: Envelope, orgKey: KeyObject): SignedRunR
     throw new Error('run review payload is not well formed');
   }
   return value;
+}
+
+/** Adds org-signed reviews to a record, in the order given; each links to `org` and the hash of its signed payload. */
+export function addOrgReviews(record: RunRecord, envelopes: readonly Envelope[], open: (envelope: Envelope) => SignedRunReview): RunRecord {
+  envelopes.forEach((envelope, slot) => {
+    const review = open(envelope);
+    const hash = sha256Hex(Buffer.from(envelope.payload, 'base64'));
+    record.reviews.push({ decision: review.decision, comment: review.comment, reviewer: review.reviewer, at: review.reviewed_at, ref: { device: 'org', seq: slot, hash } });
+  });
+  return record;
+}
+
+/** The payload of a review the caller signed or already trusts (the server reading its own store). */
+export function readRunReview(envelope: Envelope): SignedRunReview {
+  return JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as SignedRunReview;
 }

@@ -17,6 +17,7 @@ import { WRIT_BIN } from '../support/writ-process.js';
 let idp: TestOidcProvider;
 let server: TestServer;
 let orgKeyPem: string;
+let orgVerifierKey: string;
 
 before(async () => {
   idp = await startOidcProvider({ accounts: [...DEFAULT_ACCOUNTS, { accountId: 'carol', email: 'carol@example.com', emailVerified: true, name: 'Carol', groups: ['release-managers'] }] });
@@ -24,6 +25,7 @@ before(async () => {
   const device = new SimulatedDevice();
   const enrolled = await device.enroll(server, server.adminToken);
   orgKeyPem = (enrolled.org as { public_key_pem: string }).public_key_pem;
+  orgVerifierKey = (enrolled.org as { verifier_key: string }).verifier_key;
   // Ten calls in session-1 (every fifth denied), two in writ-self-test.
   await uploadAll(device, () => server.url, [...device.events(10), ...device.events(2, { session_id: 'writ-self-test' })], 50);
 });
@@ -109,6 +111,15 @@ describe('runs API', () => {
     const shown = await writ(['runs', 'show', 'session-1']);
     assert.equal(shown.status, 0, shown.stderr);
     assert.match(shown.stdout, /\*\*reject\*\* by token:.* \(admin-token\) .*“too risky”/);
-    assert.equal((await writ(['runs', 'show', 'session-1', '--verify'])).status, 2);
+    // --verify: the session's evidence bundle checked against the pinned org key, the record rebuilt from its events.
+    const verified = await writ(['runs', 'show', 'session-1', '--format', 'json', '--verify', '--org-key', orgVerifierKey]);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.match(verified.stderr, /10 events of run session-1 from the org log .*: signatures, chains and inclusion OK; 3 org-signed reviews/);
+    const rebuilt = JSON.parse(verified.stdout) as RunRecord;
+    assert.deepEqual(rebuilt.denials.map((denial) => denial.ref.seq), [5, 10]);
+    assert.deepEqual(rebuilt.reviews.map((review) => review.decision), ['needs-changes', 'accept', 'reject']);
+    const otherKey = 'other.example/org+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const wrongKey = await writ(['runs', 'show', 'session-1', '--verify', '--org-key', otherKey]);
+    assert.notEqual(wrongKey.status, 0, 'a bundle signed by another org key fails');
   });
 });

@@ -1,5 +1,6 @@
 // `writ runs`: the record of each agent session, built from the signed journal (or the org log with --server),
 // checked with --verify, and a reviewer's decision on it.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -17,8 +18,10 @@ import { openLogCheckpoint } from '../../ledger/log-checkpoint.js';
 import { leafHash, verifyInclusion } from '../../ledger/merkle.js';
 import { parseVerifierKey } from '../../ledger/note.js';
 import { buildRunRecord, renderMarkdown, runRecordLinks, SELF_TEST_SESSION, type RunRecord } from '../../runs/index.js';
-import { REVIEW_DECISIONS, reviewInputProblem } from '../../runs/review.js';
-import { adminClient, adminClientOptions } from '../admin-client.js';
+import { addOrgReviews, openRunReview, REVIEW_DECISIONS, reviewInputProblem } from '../../runs/review.js';
+import { verifyBundleLines } from '../../ledger/bundle.js';
+import { sha256Hex } from '../../core/digest.js';
+import { adminClient, adminClientOptions, type AdminClient } from '../admin-client.js';
 import { UsageError, type Command } from '../command.js';
 import { oneOf } from '../options.js';
 import { parseSince } from './policy-rollout.js';
@@ -42,9 +45,9 @@ interface JournalEventRow {
 
 export const runsCommand: Command = {
   usage:
-    'runs list [--since 7d] [--json] | runs show SESSION [--format md|json] [--verify] | runs review SESSION --decision accept|reject|needs-changes [--comment TEXT] [--server URL] [--token T] [--home DIR]',
+    'runs list [--since 7d] [--json] | runs show SESSION [--format md|json] [--verify [--org-key KEY]] | runs review SESSION --decision accept|reject|needs-changes [--comment TEXT] [--server URL] [--token T] [--home DIR]',
   summary: "what each agent session did, from the signed events behind it (--server: from the org log); record a reviewer's decision",
-  options: { ...adminClientOptions, since: { type: 'string' }, json: { type: 'boolean' }, format: { type: 'string' }, verify: { type: 'boolean' }, decision: { type: 'string' }, comment: { type: 'string' } },
+  options: { ...adminClientOptions, 'org-key': { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' }, format: { type: 'string' }, verify: { type: 'boolean' }, decision: { type: 'string' }, comment: { type: 'string' } },
   async run({ values, positionals }) {
     const [verb, session, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
@@ -52,7 +55,7 @@ export const runsCommand: Command = {
     if (!remote && values.token !== undefined) throw new UsageError('--token goes with --server');
     if (verb === 'list') {
       if (session !== undefined) throw new UsageError('list takes no SESSION');
-      refuse(values, ['format', 'verify', 'decision', 'comment'], 'list');
+      refuse(values, ['format', 'verify', 'decision', 'comment', 'org-key'], 'list');
       if (remote) throw new UsageError('runs list reads the local journal; on the server, list sessions with the fleet view');
       return listRuns(resolveWritHome(values.home as string | undefined), parseSince(values.since, new Date()), values.json === true);
     }
@@ -61,15 +64,17 @@ export const runsCommand: Command = {
       refuse(values, ['since', 'json', 'decision', 'comment'], 'show');
       const format = oneOf(values.format, '--format', ['md', 'json'] as const, 'md');
       if (remote) {
-        if (values.verify) throw new UsageError('--verify checks the local journal; for the org log, export an evidence bundle (writ export --session) and run writ verify on it');
-        const answer = await adminClient(values).json<{ record: RunRecord }>('GET', `/v1/runs/${encodeURIComponent(session)}`);
+        const client = adminClient(values);
+        const answer = await client.json<{ record: RunRecord; reviews: Envelope[] }>('GET', `/v1/runs/${encodeURIComponent(session)}`);
+        if (values.verify) return showVerifiedFromServer(client, resolveWritHome(values.home as string | undefined), values['org-key'], session, format, answer.reviews);
         process.stdout.write(format === 'json' ? `${JSON.stringify(answer.record, null, 2)}\n` : renderMarkdown(answer.record));
         return 0;
       }
+      if (values['org-key'] !== undefined) throw new UsageError('--org-key goes with --server --verify');
       return showRun(resolveWritHome(values.home as string | undefined), session, format, values.verify === true);
     }
     if (verb === 'review') {
-      refuse(values, ['since', 'json', 'format', 'verify'], 'review');
+      refuse(values, ['since', 'json', 'format', 'verify', 'org-key'], 'review');
       const decision = oneOf(values.decision, '--decision', REVIEW_DECISIONS);
       const comment = typeof values.comment === 'string' ? values.comment : '';
       const problem = reviewInputProblem(decision, comment);
@@ -206,6 +211,57 @@ async function orgLogInclusion(home: WritHome, lastSeq: number): Promise<{ said:
   } catch (error) {
     return { said: 'org log: could not check', problem: `cannot check the org log at ${enrollment.server}: ${(error as Error).message}` };
   }
+}
+
+/**
+ * From the server, verified: the session's evidence bundle (every event's device signature and chain, its inclusion
+ * in the org log, the certificates, the record's links) checked against the org key (pinned: --org-key or the
+ * enrolment's), the record rebuilt here from the verified events, and each review's org signature checked.
+ */
+async function showVerifiedFromServer(client: AdminClient, home: WritHome, orgKeyOption: unknown, session: string, format: 'md' | 'json', reviews: Envelope[]): Promise<number> {
+  if (orgKeyOption !== undefined && typeof orgKeyOption !== 'string') throw new UsageError('--org-key needs a verifier key');
+  const orgKey = (orgKeyOption as string | undefined) ?? readEnrollment(join(home.root, 'enrollment.json'))?.org.verifier_key;
+  if (orgKey !== undefined) {
+    try {
+      parseVerifierKey(orgKey);
+    } catch (error) {
+      throw new UsageError(`--org-key: ${(error as Error).message}`);
+    }
+  }
+  const response = await client.request('GET', `/v1/export?format=bundle&session=${encodeURIComponent(session)}`);
+  if (!response.ok) throw new Error(`the evidence bundle of ${session}: ${response.status} ${await response.text()}`);
+  const lines = (await response.text()).split('\n').filter((line) => line.trim() !== '');
+  const verdict = await verifyBundleLines(lines, { orgKey });
+  const problems = [...verdict.problems];
+  const events = lines.slice(1).flatMap((line) => {
+    try {
+      const envelope = (JSON.parse(line) as { envelope: Envelope }).envelope;
+      return [{ body: openEvent(envelope), hash: sha256Hex(Buffer.from(envelope.payload, 'base64')) }];
+    } catch {
+      return []; // the verdict already names the line
+    }
+  });
+  const record = buildRunRecord(events, session);
+  let orgPublicKey: KeyObject | undefined;
+  try {
+    orgPublicKey = createPublicKey((JSON.parse(lines[0] ?? '{}') as { org_public_key?: string }).org_public_key ?? '');
+  } catch {
+    problems.push('the bundle names no usable org public key');
+  }
+  try {
+    if (orgPublicKey) addOrgReviews(record, reviews, (envelope) => openRunReview(envelope, orgPublicKey!));
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  process.stdout.write(format === 'json' ? `${JSON.stringify(record, null, 2)}\n` : renderMarkdown(record));
+  const said = [
+    `verify: ${verdict.events} events of run ${session} from the org log \`${verdict.origin ?? '?'}\` (size ${verdict.size}): signatures, chains and inclusion ${verdict.ok ? 'OK' : 'FAILED'}; ${reviews.length} org-signed review${reviews.length === 1 ? '' : 's'}`,
+    ...(verdict.orgKeyPinned ? [] : ['verify: warning: no org key pinned (--org-key, or enrol this device): the bundle\'s own key was trusted']),
+    ...verdict.warnings.map((warning) => `verify: warning: ${warning}`),
+    ...problems.map((problem) => `verify: FAILED: ${problem}`),
+  ];
+  process.stderr.write(`${said.join('\n')}\n`);
+  return problems.length === 0 ? 0 : 1;
 }
 
 function reviewLocally(home: WritHome, session: string, decision: string, comment: string): Promise<number> {

@@ -1,11 +1,10 @@
 // GET /v1/runs/:session: the run record of a session, built from the events in the org log (auditor).
 // POST /v1/runs/:session/review: a reviewer's decision, signed by the org key and kept (admin token or OIDC; not auditors).
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { openEvent } from '../../core/event.js';
-import { parseEnvelope } from '../../core/dsse.js';
+import { parseEnvelope, type Envelope } from '../../core/dsse.js';
 import { buildRunRecord, SELF_TEST_SESSION, type RunRecord } from '../../runs/index.js';
-import { reviewInputProblem, signRunReview, type RunReview, type SignedRunReview } from '../../runs/review.js';
+import { addOrgReviews, readRunReview, reviewInputProblem, signRunReview, type RunReview, type SignedRunReview } from '../../runs/review.js';
 import type { Store, StoredEvent } from '../../store/store.js';
 import type { ServerContext } from '../app.js';
 import { authenticateReviewer } from '../approvals.js';
@@ -31,7 +30,7 @@ export function runRoutes(context: ServerContext) {
         const events = session === SELF_TEST_SESSION ? [] : await sessionEvents(store, session);
         if (events.length === 0) throw notFound(`no run ${session}`);
         const reviews = await storedReviews(store, session);
-        return { record: runRecordOf(session, events, reviews), log: events.map((event) => ({ device: event.deviceId, seq: event.seq, index: event.index })), reviews: reviews.map((review) => review.envelope) };
+        return { record: runRecordOf(session, events, reviews), log: events.map((event) => ({ device: event.deviceId, seq: event.seq, index: event.index })), reviews };
       },
     );
     app.post(
@@ -77,13 +76,10 @@ export function runRoutes(context: ServerContext) {
   };
 }
 
-/** The record, with the org-signed reviews in it; each review links to the hash of its signed payload. */
-export function runRecordOf(session: string, events: StoredEvent[], reviews: { review: SignedRunReview; hash: string }[]): RunRecord {
+/** The record, with the org-signed reviews in it. */
+export function runRecordOf(session: string, events: StoredEvent[], reviews: Envelope[]): RunRecord {
   const record = buildRunRecord(events.map((event) => ({ body: openEvent(parseEnvelope(event.envelope)), hash: event.hash })), session);
-  for (const [slot, { review, hash }] of reviews.entries()) {
-    record.reviews.push({ decision: review.decision, comment: review.comment, reviewer: review.reviewer, at: review.reviewed_at, ref: { device: 'org', seq: slot, hash } });
-  }
-  return record;
+  return addOrgReviews(record, reviews, readRunReview);
 }
 
 export async function sessionEvents(store: Store, sessionId: string): Promise<StoredEvent[]> {
@@ -96,14 +92,12 @@ export async function sessionEvents(store: Store, sessionId: string): Promise<St
   }
 }
 
-export async function storedReviews(store: Store, session: string): Promise<{ review: SignedRunReview; hash: string; envelope: unknown }[]> {
-  const reviews = [];
+export async function storedReviews(store: Store, session: string): Promise<Envelope[]> {
+  const reviews: Envelope[] = [];
   for (let slot = 0; slot < MAX_REVIEWS; slot++) {
     const text = await store.metaGet(`${REVIEW_KEY}${session}:${slot}`);
     if (text === undefined) break;
-    const envelope = parseEnvelope(text);
-    const payload = Buffer.from(envelope.payload, 'base64');
-    reviews.push({ review: JSON.parse(payload.toString('utf8')) as SignedRunReview, hash: createHash('sha256').update(payload).digest('hex'), envelope });
+    reviews.push(parseEnvelope(text));
   }
   return reviews;
 }
