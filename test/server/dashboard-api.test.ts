@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { canonicalBytes } from '../../src/core/canonical-json.js';
 import { openPolicyBundle } from '../../src/core/policy-bundle.js';
 import { readPolicyDir } from '../../src/home/policy-files.js';
+import { buildServer } from '../../src/server/app.js';
 import { parseVerifierKey } from '../../src/ledger/note.js';
 import { verifyTlogProof } from '../../src/ledger/tlog-proof.js';
 import { startControlPlane, startEnrolledDaemon, waitFor, type EnrolledDaemon, type TestControlPlane } from '../support/control-plane.js';
@@ -117,6 +118,28 @@ describe('dashboard API with an enrolled daemon', () => {
     const verified = verifyTlogProof(opened.receipt.tlog_proof, Buffer.from(canonicalBytes(opened.event.envelope)), parseVerifierKey(opened.receipt.org_key), plane.org.origin);
     assert.equal(verified.index, denied.index);
     assert.equal((await as(auditor, 'GET', `/v1/events/${denied.device_id}/999999/detail`)).status, 404);
+  });
+
+  test('a replica that shares the store streams events ingested through another, by polling the store', { timeout: 30_000 }, async () => {
+    const { app: replica } = await buildServer({ store: plane.store, org: plane.org, streamPollMs: 50 });
+    await replica.listen({ port: 0, host: '127.0.0.1' });
+    const abort = new AbortController();
+    try {
+      const { port } = replica.server.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/v1/stream/events?decision=deny`, { headers: { authorization: `Bearer ${plane.adminToken}` }, signal: abort.signal });
+      assert.equal(response.status, 200);
+      const reader = response.body!.getReader();
+      await reader.read(); // ': connected'
+      await device.post(preToolUse('WebFetch', { url: 'https://example.net/', prompt: 'read' }));
+      await device.daemon.uploadNow();
+      let text = '';
+      while (!text.includes('event: events')) text += new TextDecoder().decode((await reader.read()).value);
+      const rows = JSON.parse(/^data: (.*)$/m.exec(text)![1]) as Row[];
+      assert.deepEqual(rows.map((row) => [row.tool, row.decision]), [['WebFetch', 'deny']]);
+    } finally {
+      abort.abort();
+      await replica.close();
+    }
   });
 
   test('approving an MCP server publishes a signed bundle the device takes in force; rejecting takes it out again', async () => {
