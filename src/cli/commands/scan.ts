@@ -55,9 +55,10 @@ export async function scanDevice(options: ScanOptions): Promise<ScanReport> {
   return { inventory, assessment: assessMaturity(inventory, facts), facts };
 }
 
-// Discovery's 3 s default is too short for Gemini CLI's --version on a loaded machine (about 4 s seen), and an
-// unconfirmed version turns an installed agent into "leftovers".
-const VERSION_TIMEOUT_MS = 10_000;
+// Discovery's 3 s default is too short for Gemini CLI's --version, which needs about 2.7 s of CPU (6-10 s of wall
+// time on a loaded machine), and an unconfirmed version turns an installed agent into "leftovers". Only a hung
+// binary ever waits this long.
+const VERSION_TIMEOUT_MS = 20_000;
 
 async function collectInventory(options: ScanOptions, enrollment: Enrollment | undefined, findings: Finding[]): Promise<DeviceInventory> {
   const env = options.env ?? process.env;
