@@ -89,7 +89,7 @@ function outcomeText(outcome: string, exitCode: number | undefined): string {
 
 /** `[device:seq hash]` for each event, the hash shortened; --format json has the full hashes. */
 export function refs(events: readonly EventRef[]): string {
-  const shown = events.slice(0, 5).map((ref) => `${ref.device.slice(0, 8)}:${ref.seq} ${ref.hash.slice(0, 12)}`);
+  const shown = events.slice(0, 5).map((ref) => `${ref.device.slice(0, 12)}:${ref.seq} ${ref.hash.slice(0, 12)}`);
   return `[${shown.join('; ')}${events.length > 5 ? `; +${events.length - 5}` : ''}]`;
 }
 

@@ -70,7 +70,7 @@ describe('run record', () => {
       assert.match(markdown, new RegExp(`^## ${heading}`, 'm'));
     }
     assert.match(markdown, /Assumption \(agent's claim\): “I assumed the API is stable\.”/);
-    assert.match(markdown, /\/work\/repo\/src\/price\.ts: 1 change, \+2 −1 \[dev-0123:\d+ [0-9a-f]{12}\]/);
+    assert.match(markdown, /\/work\/repo\/src\/price\.ts: 1 change, \+2 −1 \[dev-01234567:\d+ [0-9a-f]{12}\]/);
     assert.match(markdown, /1a2b3c4 on main/);
   });
 
