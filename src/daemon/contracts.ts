@@ -12,6 +12,7 @@ import { touchedBy, type CallEnvironment, type Decision, type PreparedPolicy, ty
 import type { Journal } from './journal.js';
 
 const META_PREFIX = 'session.contract:';
+const STOPPED_PREFIX = 'session.contract-stopped:';
 const CONTRACT_ID = /^[0-9a-f]{64}$/;
 const MAX_SESSION_ID = 256;
 
@@ -107,6 +108,8 @@ export class ContractBook {
     if (current === hash || (current && !options.replace)) return contract;
     this.deps.journal.setMeta(META_PREFIX + session, hash);
     this.#bound.set(session, hash);
+    // A contract attached by its author resumes a stopped session.
+    if (current) this.deps.journal.setMeta(STOPPED_PREFIX + session, '');
     this.deps.record('contract.attached', { contract_hash: `sha256:${hash}`, contract, ...(options.source && { source: options.source }) }, { session_id: session });
     return contract;
   }
@@ -150,11 +153,20 @@ export class ContractBook {
       return { ...deny(decided.decision, 'contract.unavailable', reason), contract: contractField };
     }
     const place = decided.env ?? { projectDir: '/', home: '/', tempDirs: [] };
+    // A stop holds for the rest of the session: Claude Code 2.1.x ignores continue:false next to a deny, so
+    // every later call is denied here too.
+    const stopped = this.deps.journal.getMeta(STOPPED_PREFIX + session);
+    if (stopped) {
+      const { clause, message } = JSON.parse(stopped) as { clause: string; message: string };
+      const denied = deny(decided.decision, 'contract.stopped', message);
+      return { decision: denied.decision, output: stopOutput(message, denied.decision.reason), contract: { hash: `sha256:${hash}`, outcome: 'stop', clause, quote: clause } };
+    }
     const verdict = evaluateContract(contract, decided.decision.actions, touched, policy.settings, place);
     const field: DecisionContract = { hash: `sha256:${hash}`, outcome: verdict.outcome, clause: verdict.clause, quote: verdict.quote };
     if (verdict.outcome === 'inside') return { ...decided, contract: field };
     const message = contractMessage(verdict, contract);
     if (verdict.outcome === 'stop') {
+      this.deps.journal.setMeta(STOPPED_PREFIX + session, JSON.stringify({ clause: verdict.clause, message }));
       this.deps.record('contract.stopped', { contract_hash: `sha256:${hash}`, condition: verdict.phrase ?? verdict.clause, reason: verdict.reason }, { session_id: session, ...(toolUseId && { tool_use_id: toolUseId }) });
       const denied = deny(decided.decision, 'contract.stop', message);
       return { decision: denied.decision, output: stopOutput(message, denied.decision.reason), contract: field };

@@ -97,10 +97,15 @@ describe('a session under a task contract', () => {
     assert.ok(stopped);
     assert.deepEqual([stopped.session_id, (stopped.data as { condition: string }).condition, (stopped.data as { contract_hash: string }).contract_hash], ['run-1', 'schema change', `sha256:${hash}`]);
     assert.match((stopped.data as { reason: string }).reason, /schema\.prisma/);
+    // The stop holds: a call inside the box is denied too, and the stop is not recorded again.
+    const next = await preToolUse('run-1', 'Edit', edit('billing/export/filter.ts'), hash);
+    assert.equal(next.output?.continue, false);
+    assert.match(next.output!.hookSpecificOutput.permissionDecisionReason, /Writ stopped the session/);
+    assert.equal(journalEvents(home).filter((event) => event.kind === 'contract.stopped').length, 1);
   });
 
   it('keeps a policy deny a deny, with the contract verdict recorded', async () => {
-    const { id, output } = await preToolUse('run-1', 'Read', { file_path: join(project, 'billing', 'export', '.env') }, hash);
+    const { id, output } = await preToolUse('run-6', 'Read', { file_path: join(project, 'billing', 'export', '.env') }, hash);
     assert.equal(output?.hookSpecificOutput.permissionDecision, 'deny');
     const { decision } = decisionEvent(id);
     assert.ok(!decision.rules.some((rule) => rule.startsWith('contract.')), `the policy's rule decided: ${decision.rules}`);
@@ -145,10 +150,12 @@ describe('a session under a task contract', () => {
     assert.equal(decisionEvent(id).decision.contract, undefined);
   });
 
-  it('keeps the binding across a restart', async () => {
+  it('keeps the binding and the stop across a restart', async () => {
     await daemon.close();
     daemon = await startDaemon({ home, log: () => {} });
-    const { output } = await preToolUse('run-1', 'Write', { file_path: join(project, 'migrations', '003.sql'), content: 'x' });
+    const { output } = await preToolUse('run-4', 'Write', { file_path: join(project, 'migrations', '003.sql'), content: 'x' });
     assert.match(output!.hookSpecificOutput.permissionDecisionReason, /blocked: migrations/);
+    const stopped = await preToolUse('run-1', 'Edit', edit('billing/export/filter.ts'));
+    assert.equal(stopped.output?.continue, false, 'a stopped session stays stopped');
   });
 });
