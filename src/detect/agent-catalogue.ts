@@ -46,6 +46,8 @@ export interface AgentBinary {
   versionArgs: string[];
   /** The first group is the version; a binary whose answer does not match is not confirmed as the agent. */
   versionPattern: RegExp;
+  /** The npm package that ships it: when the binary's real file lies inside that package, its manifest gives the version without running anything. */
+  npmPackage?: string;
 }
 
 export type PathsByOs = Partial<Record<OsName | 'all', string[]>>;
@@ -110,7 +112,7 @@ export const AGENT_CATALOGUE: AgentSignature[] = [
     kind: 'cli',
     processNames: ['claude'],
     processArguments: ['@anthropic-ai/claude-code'],
-    binaries: [{ name: 'claude', versionArgs: ['--version'], versionPattern: new RegExp(`^${SEMVER} \\(Claude Code\\)`) }],
+    binaries: [{ name: 'claude', versionArgs: ['--version'], versionPattern: new RegExp(`^${SEMVER} \\(Claude Code\\)`), npmPackage: '@anthropic-ai/claude-code' }],
     configPaths: { all: ['~/.claude', '~/.claude.json', '~/.local/share/claude'] },
     extensionIds: ['anthropic.claude-code'],
     appPaths: {},
@@ -140,7 +142,7 @@ export const AGENT_CATALOGUE: AgentSignature[] = [
     kind: 'cli',
     processNames: ['codex'],
     processArguments: ['@openai/codex'],
-    binaries: [{ name: 'codex', versionArgs: ['--version'], versionPattern: new RegExp(`^codex-cli ${SEMVER}`) }],
+    binaries: [{ name: 'codex', versionArgs: ['--version'], versionPattern: new RegExp(`^codex-cli ${SEMVER}`), npmPackage: '@openai/codex' }],
     configPaths: { all: ['~/.codex'] },
     extensionIds: ['openai.chatgpt'],
     appPaths: {},
@@ -156,7 +158,7 @@ export const AGENT_CATALOGUE: AgentSignature[] = [
     kind: 'cli',
     processNames: ['gemini'],
     processArguments: ['@google/gemini-cli'],
-    binaries: [{ name: 'gemini', versionArgs: ['--version'], versionPattern: bareVersion }],
+    binaries: [{ name: 'gemini', versionArgs: ['--version'], versionPattern: bareVersion, npmPackage: '@google/gemini-cli' }],
     configPaths: { all: ['~/.gemini'] },
     extensionIds: ['google.geminicodeassist'],
     appPaths: {},
@@ -188,7 +190,7 @@ export const AGENT_CATALOGUE: AgentSignature[] = [
     kind: 'cli',
     processNames: ['copilot'],
     processArguments: ['@github/copilot'],
-    binaries: [{ name: 'copilot', versionArgs: ['--version'], versionPattern: new RegExp(`^${SEMVER}`) }],
+    binaries: [{ name: 'copilot', versionArgs: ['--version'], versionPattern: new RegExp(`^${SEMVER}`), npmPackage: '@github/copilot' }],
     configPaths: { all: ['~/.copilot'] },
     extensionIds: [],
     appPaths: {},
@@ -272,7 +274,7 @@ export const AGENT_CATALOGUE: AgentSignature[] = [
     kind: 'cli',
     processNames: ['amp'],
     processArguments: ['@sourcegraph/amp', '@ampcode/cli'],
-    binaries: [{ name: 'amp', versionArgs: ['--version'], versionPattern: new RegExp(`^${SEMVER}`) }],
+    binaries: [{ name: 'amp', versionArgs: ['--version'], versionPattern: new RegExp(`^${SEMVER}`), npmPackage: '@sourcegraph/amp' }],
     configPaths: { all: ['~/.config/amp', '~/.amp'] },
     extensionIds: ['sourcegraph.amp'],
     appPaths: {},
@@ -287,7 +289,7 @@ export const AGENT_CATALOGUE: AgentSignature[] = [
     kind: 'cli',
     processNames: ['opencode'],
     processArguments: ['opencode-ai'],
-    binaries: [{ name: 'opencode', versionArgs: ['--version'], versionPattern: bareVersion }],
+    binaries: [{ name: 'opencode', versionArgs: ['--version'], versionPattern: bareVersion, npmPackage: 'opencode-ai' }],
     configPaths: { all: ['~/.config/opencode', '~/.opencode', '~/.local/share/opencode'] },
     extensionIds: [],
     appPaths: {},

@@ -4,7 +4,7 @@
 // `--version`, no shell, a short timeout and a minimal environment. Anything odd becomes a Finding.
 import { execFile } from 'node:child_process';
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, sep } from 'node:path';
 import type { AgentFinding, Finding, McpServerFinding } from '../core/inventory.js';
 import { claudeCodeGuardState } from '../agents/claude-code/guard.js';
 import { AGENT_CATALOGUE, EXTENSION_DIRS, KNOWN_BIN_DIRS, expandCataloguePath, pathsFor, type AgentSignature, type OsName, type PathContext } from '../detect/agent-catalogue.js';
@@ -158,6 +158,8 @@ interface BinaryCandidate {
   signature: AgentSignature;
   binary: AgentSignature['binaries'][number];
   path: string;
+  /** The file the path resolves to. */
+  real: string;
 }
 
 /** Each agent binary found on PATH or in a known install place, once per real file. */
@@ -179,7 +181,7 @@ function binaryCandidates(options: DiscoveryOptions, context: PathContext): Bina
           const real = executableFile(path);
           if (real === undefined || seen.has(`${signature.id}:${real}`)) continue;
           seen.add(`${signature.id}:${real}`);
-          candidates.push({ signature, binary, path });
+          candidates.push({ signature, binary, path, real });
         }
       }
     }
@@ -196,14 +198,21 @@ function executableFile(path: string): string | undefined {
   }
 }
 
-/** Runs each candidate's `--version` at once; a binary whose answer is not the agent's is evidence but no version. */
+/**
+ * Each candidate's version: from the manifest of the npm package its real file belongs to, or else by running
+ * `--version`, all at once. A binary whose answer is not the agent's is evidence but no version.
+ */
 function versionProbes(candidates: BinaryCandidate[], timeoutMs: number): Promise<AgentEvidence[]> {
   // A minimal environment: node's directory so `#!/usr/bin/env node` launchers start, and nothing secret.
   const env = { PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter), HOME: '/nonexistent', NO_COLOR: '1', CI: '1' };
   return Promise.all(
     candidates.map(
-      ({ signature, binary, path }) =>
+      ({ signature, binary, path, real }) =>
         new Promise<AgentEvidence>((resolve) => {
+          const manifest = binary.npmPackage === undefined ? undefined : npmPackageVersion(real, binary.npmPackage);
+          if (manifest) {
+            return resolve({ agent: signature.id, confirmed: true, version: manifest.version, evidence: { source: 'binary', path, detail: `${binary.name} is ${binary.npmPackage} ${manifest.version} (${manifest.file})` } });
+          }
           execFile(path, binary.versionArgs, { timeout: timeoutMs, killSignal: 'SIGKILL', env, maxBuffer: 64 * 1024, windowsHide: true, shell: false }, (error, stdout, stderr) => {
             const output = `${stdout}\n${stderr}`;
             const version = error && !stdout ? undefined : versionFromOutput(binary, output);
@@ -213,6 +222,25 @@ function versionProbes(candidates: BinaryCandidate[], timeoutMs: number): Promis
         }),
     ),
   );
+}
+
+/**
+ * The version in the manifest of npm package `name`, when `file` lies inside that package's folder
+ * (`…/node_modules/<name>/…`): npm put the binary there, so the manifest is its own, as an extension's is.
+ */
+function npmPackageVersion(file: string, name: string): { version: string; file: string } | undefined {
+  const marker = `${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`;
+  const at = file.lastIndexOf(marker);
+  if (at < 0) return undefined;
+  const manifestPath = file.slice(0, at + marker.length) + 'package.json';
+  const manifest = readConfigFile(manifestPath, 1024 * 1024);
+  if (manifest.kind !== 'text') return undefined;
+  try {
+    const parsed = JSON.parse(manifest.text) as { name?: unknown; version?: unknown };
+    return parsed.name === name && typeof parsed.version === 'string' && /^\d+\.\d+\.\d+/.test(parsed.version) ? { version: parsed.version, file: manifestPath } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface InstalledExtension {

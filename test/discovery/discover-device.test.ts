@@ -40,10 +40,13 @@ describe('discoverDevice', () => {
     result = await discoverDevice({ ...dirs, pathEnv: path, platform: 'linux', processes: RECORDED, versionTimeoutMs: VERSION_TIMEOUT_MS });
   });
 
-  test('real binaries are confirmed by --version', () => {
-    assert.equal(agent(result.agents, 'claude-code')?.version, '2.1.197');
-    assert.equal(agent(result.agents, 'codex-cli')?.version, '0.169.0');
-    assert.equal(agent(result.agents, 'gemini-cli')?.version, '0.61.0');
+  test('npm-installed binaries are confirmed by the manifest of the package they belong to, without running them', () => {
+    for (const [id, version, name] of [['claude-code', '2.1.197', '@anthropic-ai/claude-code'], ['codex-cli', '0.169.0', '@openai/codex'], ['gemini-cli', '0.61.0', '@google/gemini-cli']] as const) {
+      const found = agent(result.agents, id)!;
+      assert.equal(found.version, version, id);
+      const binary = found.evidence.find((evidence) => evidence.source === 'binary')!;
+      assert.match(binary.detail!, new RegExp(`is ${name} ${version.replace(/\./g, '\\.')} \\(.*package\\.json\\)`), id);
+    }
   });
 
   test('a recorded process list marks the agents that run, and only them', () => {
@@ -110,6 +113,24 @@ describe('binaries that are not what they are named', () => {
     chmodSync(join(root, name), 0o755);
     return { path: root, home: join(root, 'empty-home') };
   }
+
+  test('a binary outside any npm package is confirmed by running --version', async () => {
+    const { path, home } = scriptOnPath('codex', `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(resolve(BIN, '../@openai/codex/bin/codex.js'))} "$@"`);
+    const { agents } = await discoverDevice({ home, pathEnv: path, platform: 'linux', processes: [], versionTimeoutMs: VERSION_TIMEOUT_MS });
+    const codex = agent(agents, 'codex-cli')!;
+    assert.equal(codex.version, '0.169.0');
+    assert.match(codex.evidence[0]!.detail!, /codex --version → 0\.169\.0/);
+  });
+
+  test('a manifest that is not the named package gives no version', async () => {
+    const { path, home } = scriptOnPath('gemini', 'echo "not gemini"');
+    const packageDir = join(path, 'node_modules', '@google', 'gemini-cli');
+    mkdirSync(packageDir, { recursive: true });
+    writeFileSync(join(packageDir, 'package.json'), JSON.stringify({ name: '@google/gemini-cli-impostor', version: '9.9.9' }));
+    cpSync(join(path, 'gemini'), join(packageDir, 'gemini'));
+    const { agents } = await discoverDevice({ home, pathEnv: packageDir, platform: 'linux', processes: [], versionTimeoutMs: VERSION_TIMEOUT_MS });
+    assert.equal(agent(agents, 'gemini-cli')!.version, undefined);
+  });
 
   test('a fake claude that prints nothing useful gets no version', async () => {
     const { path, home } = scriptOnPath('claude', 'echo "hello from a script named claude"');
