@@ -60,7 +60,8 @@ const webFetch = { url: 'https://blog.example.net/post', prompt: 'summarise' };
 const readBilling = { file_path: join(project, 'src', 'billing.ts') };
 const push = { command: 'git push origin feature/login' };
 
-const start = () => startDaemon({ home, log: () => {} });
+// The collector reports nothing here, so posture.json says only what each test writes, whatever this machine's disk is.
+const start = () => startDaemon({ home, log: () => {}, posture: { collect: async () => ({ collected_at: new Date().toISOString(), checks: [] }) } });
 
 describe('session state in the daemon', () => {
   before(async () => {
