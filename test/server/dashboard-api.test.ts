@@ -108,6 +108,15 @@ describe('dashboard API with an enrolled daemon', () => {
     }
     await waitFor(() => plane.context.events.listeners === 0, 'closed streams unsubscribed');
 
+    // A new stream can start with the latest matching events already logged.
+    const late = await openStream(plane, '?recent=5&decision=deny', auditor);
+    try {
+      await waitFor(() => late.rows.length >= 1, 'the latest denial sent first');
+      assert.deepEqual(late.rows.map((row) => row.index), denials.rows.map((row) => row.index));
+    } finally {
+      await late.close();
+    }
+
     const denied = denials.rows[0];
     await plane.publishCheckpoint();
     const detail = await as(auditor, 'GET', `/v1/events/${denied.device_id}/${denied.seq}/detail`);

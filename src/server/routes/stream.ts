@@ -28,6 +28,7 @@ const streamQuery = {
     session: { type: 'string', maxLength: 200 },
     decision: { type: 'string', enum: ['allow', 'deny', 'ask'] },
     rule: { type: 'string', maxLength: 200 },
+    recent: { type: 'integer', minimum: 0, maximum: 200, default: 0, description: 'first send up to this many of the latest matching events already logged' },
   },
 } as const;
 
@@ -38,6 +39,7 @@ interface StreamQuery {
   session?: string;
   decision?: string;
   rule?: string;
+  recent: number;
 }
 
 /** An event as a list row: the stored columns and, for a tool call, the tool and a one-line summary; no envelope. */
@@ -86,15 +88,13 @@ export function streamRoutes(context: ServerContext) {
         const response = reply.raw;
         response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
         response.write(': connected\n\n');
-        const unsubscribe = events.subscribe((batch) => {
-          const rows = batch.filter((event) => matchesStreamFilter(event, filter)).map(eventRowJson);
-          if (rows.length === 0) return;
-          if (response.writableLength > MAX_BUFFERED_BYTES) {
-            response.destroy();
-            return;
-          }
+        const send = (matching: StoredEvent[]) => {
+          if (matching.length === 0 || response.destroyed) return;
+          if (response.writableLength > MAX_BUFFERED_BYTES) return void response.destroy();
+          const rows = matching.map(eventRowJson);
           response.write(`event: events\nid: ${rows[rows.length - 1].index}\ndata: ${JSON.stringify(rows)}\n\n`);
-        });
+        };
+        const unsubscribe = events.subscribe((batch) => send(batch.filter((event) => matchesStreamFilter(event, filter))));
         const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
         const close = () => {
           clearInterval(keepalive);
@@ -102,6 +102,17 @@ export function streamRoutes(context: ServerContext) {
         };
         request.raw.on('close', close);
         response.on('close', close);
+        if (query.recent > 0) {
+          // Subscribed first, so nothing logged meanwhile is missed; a row sent twice keeps its index, which clients key by.
+          try {
+            const { agentName: _agentName, ...storeFilter } = filter; // the store has no agent filter; matchesStreamFilter applies it
+            const latest = await store.events({ ...storeFilter, order: 'desc', limit: query.recent });
+            send(latest.filter((event) => matchesStreamFilter(event, filter)).reverse());
+          } catch (error) {
+            request.log.error(error);
+            response.destroy();
+          }
+        }
       },
     );
   };

@@ -6,7 +6,6 @@ import { EmptyState } from '../components/EmptyState';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { PageHeader } from '../components/PageHeader';
 import { href, replaceParams, useRoute } from '../components/router';
-import { useApi } from '../components/useApi';
 
 /** One event as the list and the stream send it. */
 export interface EventRow {
@@ -22,7 +21,6 @@ export interface EventRow {
   rules: string[];
   tool?: string;
   call?: string;
-  envelope?: { payload: string };
 }
 
 interface EventDetail {
@@ -35,17 +33,7 @@ interface EventDetail {
 const FILTERS = ['person', 'device', 'agent', 'session', 'decision', 'rule'] as const;
 type Filter = Record<(typeof FILTERS)[number], string>;
 const MAX_ROWS = 500;
-
-/** The tool of a listed event, read from its signed payload (the list endpoint sends the envelope). */
-function withTool(row: EventRow): EventRow {
-  if (row.tool || !row.envelope) return row;
-  try {
-    const data = (JSON.parse(atob(row.envelope.payload)) as { data?: { tool?: unknown } }).data;
-    return typeof data?.tool === 'string' ? { ...row, tool: data.tool } : row;
-  } catch {
-    return row;
-  }
-}
+const LATEST = 50;
 
 export function DecisionTag({ decision }: { decision?: string }) {
   if (!decision) return <span className="small">—</span>;
@@ -59,35 +47,26 @@ export function Live() {
   const [rows, setRows] = useState<EventRow[]>([]);
   const [connection, setConnection] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [open, setOpen] = useState<EventRow>();
+  const [loaded, setLoaded] = useState(false);
   const filterKey = FILTERS.map((name) => filter[name]).join('\u0000');
 
-  // The latest events first (the list endpoint has every filter but agent, which is applied here).
-  const recent = useApi<{ items: EventRow[] }>('/v1/events', {
-    order: 'desc',
-    limit: 50,
-    person: filter.person,
-    device: filter.device,
-    session: filter.session,
-    decision: filter.decision,
-    rule: filter.rule,
-  });
   useEffect(() => {
-    if (recent.data) setRows(recent.data.items.filter((row) => !filter.agent || row.agent.name === filter.agent).map(withTool));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [recent.data]);
-
-  useEffect(() => {
-    const source = new EventSource(withQuery('/v1/stream/events', filter), { withCredentials: true });
+    // The server sends the latest matching events first, then each new one; rows are keyed by log index.
+    const source = new EventSource(withQuery('/v1/stream/events', { ...filter, recent: LATEST }), { withCredentials: true });
     setConnection('connecting');
+    setRows([]);
+    setLoaded(false);
     source.onopen = () => setConnection('live');
     source.onerror = () => setConnection('reconnecting');
     source.addEventListener('events', (message) => {
-      const arrived = (JSON.parse((message as MessageEvent<string>).data) as EventRow[]).reverse();
+      const arrived = JSON.parse((message as MessageEvent<string>).data) as EventRow[];
       setRows((current) => {
         const known = new Set(current.map((row) => row.index));
-        return [...arrived.filter((row) => !known.has(row.index)), ...current].slice(0, MAX_ROWS);
+        return [...current, ...arrived.filter((row) => !known.has(row.index))].sort((a, b) => b.index - a.index).slice(0, MAX_ROWS);
       });
     });
+    // The first message is the latest events; an empty log sends none, so "loaded" also follows the open.
+    source.addEventListener('open', () => setLoaded(true));
     return () => source.close();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [filterKey]);
@@ -124,8 +103,7 @@ export function Live() {
           Apply
         </button>
       </form>
-      <ErrorMessage error={recent.error} what="load the latest events" />
-      {rows.length === 0 && !recent.loading ? (
+      {rows.length === 0 && loaded ? (
         <EmptyState title="No events yet">
           Events appear here as they happen. On a developer machine run <code>writ install claude-code</code> then <code>writ enroll</code>, and start a Claude Code session.
         </EmptyState>
