@@ -1,6 +1,6 @@
 // Agents and the MCP register: every agent version and every MCP server across the fleet, with the register's owner,
 // purpose and access from the policy in force; admins approve (pin the fingerprint), reject or kill a server here.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, type Page } from '../api';
 import { useAuth } from '../auth';
 import { EmptyState } from '../components/EmptyState';
@@ -53,6 +53,7 @@ interface DeviceWithServers {
 }
 
 const LIMIT = 50;
+const REFRESH_MS = 10_000;
 
 export function Agents() {
   const { isAdmin } = useAuth();
@@ -60,6 +61,12 @@ export function Agents() {
   const [offset, setOffset] = useState(0);
   const servers = useApi<McpRegister>('/v1/dashboard/mcp-register', { approval, offset, limit: LIMIT });
   const agents = useApi<Page<AgentRow>>('/v1/inventory/agents', { limit: 100 });
+  // Devices report their inventory on their own schedule; the register is read again while the page is open.
+  const { reload } = servers;
+  useEffect(() => {
+    const timer = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   const [approving, setApproving] = useState<McpServerRow>();
   const [outcome, setOutcome] = useState<string>();
   const [failure, setFailure] = useState<unknown>();

@@ -1,6 +1,6 @@
 // Approvals: the calls waiting for a named reviewer, each with its exact arguments and the session it came from;
 // the signed-in reviewer approves or denies with a reason, and the org-signed decision names them.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { useAuth } from '../auth';
 import { EmptyState } from '../components/EmptyState';
@@ -29,11 +29,18 @@ interface Approval {
 }
 
 const STATUSES = ['pending', 'approved', 'denied', 'expired'] as const;
+const REFRESH_MS = 3000;
 
 export function Approvals() {
   const route = useRoute();
   const status = route.params.get('status') ?? 'pending';
   const approvals = useApi<{ items: Approval[] }>('/v1/approvals', { status, limit: 100 });
+  // A device holds its call open while it waits, so new asks are looked for every few seconds.
+  const { reload } = approvals;
+  useEffect(() => {
+    const timer = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   return (
     <>
       <PageHeader title="Approvals" lead="Calls a rule sent to a named reviewer. Approving lets that exact call run once it is retried; the decision is signed and names you." />

@@ -111,9 +111,9 @@ export function Evidence() {
           {field('device', 'Device', 'text', 'dev_…')}
           {field('session', 'Session')}
         </div>
-        <a className="button primary" href={download} download>
+        <button type="button" className="primary" disabled={!state?.checkpoint} onClick={() => window.location.assign(download)}>
           Download evidence bundle
-        </a>
+        </button>
       </section>
       {open && <EventDialog row={open} onClose={() => setOpen(undefined)} />}
     </>

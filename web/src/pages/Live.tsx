@@ -123,13 +123,13 @@ export function Live() {
             </thead>
             <tbody aria-live="polite" aria-relevant="additions">
               {rows.map((row) => (
-                <tr key={row.index} data-decision={row.decision ?? ''}>
+                <tr key={row.index} data-decision={row.decision ?? ''} className="clickable" onClick={() => setOpen(row)}>
                   <td className="small">{new Date(row.time).toLocaleTimeString()}</td>
                   <td>
                     <DecisionTag decision={row.decision} />
                   </td>
                   <td>
-                    <button type="button" className="link" onClick={() => setOpen(row)} aria-label={`Open event ${row.seq} of ${row.device_id}: ${row.tool ?? row.kind}`}>
+                    <button type="button" className="link" onClick={(event) => { event.stopPropagation(); setOpen(row); }} aria-label={`Open event ${row.seq} of ${row.device_id}: ${row.tool ?? row.kind}`}>
                       {row.tool ? <strong>{row.tool}</strong> : row.kind}
                     </button>
                     {row.call && <div className="small">{row.call}</div>}
@@ -139,7 +139,7 @@ export function Live() {
                     {row.agent.name} {row.agent.version}
                   </td>
                   <td className="small">{row.device_id}</td>
-                  <td className="small">{row.session_id ? <a href={href('sessions', [row.session_id])}>{row.session_id.slice(0, 12)}</a> : '—'}</td>
+                  <td className="small">{row.session_id ? <a href={href('sessions', [row.session_id])} onClick={(event) => event.stopPropagation()}>{row.session_id.slice(0, 12)}</a> : '—'}</td>
                 </tr>
               ))}
             </tbody>
