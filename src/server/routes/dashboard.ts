@@ -33,8 +33,8 @@ const page = {
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
 } as const;
 
-/** The most recorded events one replay reads: enough for days of a team, bounded for a fleet (narrow `since`). */
-const MAX_REPLAY_EVENTS = 50_000;
+/** The most recorded events one replay reads: replay decides on the event loop, so a bounded window keeps ingest answering. */
+const MAX_REPLAY_EVENTS = 10_000;
 const REPLAY_PAGE = 2000;
 const DEFAULT_REPLAY_WINDOW_MS = 24 * 3600 * 1000;
 const RECENT_ALARMS = 20;
