@@ -77,8 +77,8 @@ export const QUESTIONS: Record<QuestionId, string> = {
 /** Posture and self-test older than this are not "right now": the daemon refreshes both far more often. */
 export const FRESH_MS = 24 * 60 * 60 * 1000;
 
-const START_DAEMON = 'writ daemon --detach';
-const INSTALL_CLAUDE = 'writ install claude-code --scope user';
+export const START_DAEMON = 'writ daemon --detach';
+export const INSTALL_CLAUDE = 'writ install claude-code --scope user';
 
 export function assessMaturity(inventory: DeviceInventory, facts: EvidenceFacts): MaturityAssessment {
   const requirements = levelRequirements(inventory, facts);

@@ -23,6 +23,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { streamRoutes } from './routes/stream.js';
 import { registerDashboard, sendDashboardFallback } from './routes/web.js';
 import { browserAuthRoutes, readBrowserSessions } from './routes/browser-auth.js';
+import { overviewRoutes } from './routes/overview.js';
 import { BrowserSessions } from './browser-session.js';
 
 declare module 'fastify' {
@@ -144,6 +145,7 @@ export async function buildServer(options: ServerOptions): Promise<{ app: Fastif
   await app.register(approvalRoutes(context, options.approvals));
   await app.register(inventoryRoutes(context));
   await app.register(runRoutes(context));
+  await app.register(overviewRoutes(context));
   await app.register(streamRoutes(context));
   await app.register(dashboardRoutes(context));
   // One process sees every ingest; replicas on one PostgreSQL database learn of each other's events by polling.

@@ -7,6 +7,7 @@ import type { NodeId } from '../ledger/merkle.js';
 import { ingestInTransaction, readNodes, type Queryable } from './postgres-ingest.js';
 import { MIGRATION_LOCK_ID, POSTGRES_MIGRATIONS } from './postgres-schema.js';
 import { countAgents, countMcpServers, listDeviceInventories, type InventoryFilter, type McpApproval, type Run } from './inventory-sql.js';
+import { overviewCounts } from './overview-sql.js';
 import {
   APPROVAL_LOCK_ID,
   DECIDE_APPROVAL,
@@ -423,6 +424,10 @@ class PostgresStore implements Store {
 
   async inventoryMcpServers(filter: { approval?: McpApproval; offset: number; limit: number }) {
     return countMcpServers(this.#read, filter);
+  }
+
+  async overview(sinceMs: number, now: Date, staleMs: number) {
+    return overviewCounts(this.#read, sinceMs, now.getTime(), staleMs);
   }
 
   async addTelemetry(records: TelemetryRecord[]): Promise<void> {

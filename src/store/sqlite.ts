@@ -33,6 +33,7 @@ import {
 } from './approval-sql.js';
 import { carriesInventory, CURRENT_INVENTORY, inventoryUpdates, inventoryWrites, storedSeqs } from './inventory-ingest.js';
 import { countAgents, countMcpServers, listDeviceInventories, type InventoryFilter, type McpApproval, type Run } from './inventory-sql.js';
+import { overviewCounts } from './overview-sql.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import {
   AGENT_COLUMNS,
@@ -502,6 +503,10 @@ class SqliteStore implements Store {
 
   async inventoryMcpServers(filter: { approval?: McpApproval; offset: number; limit: number }) {
     return countMcpServers(this.#read, filter);
+  }
+
+  async overview(sinceMs: number, now: Date, staleMs: number) {
+    return overviewCounts(this.#read, sinceMs, now.getTime(), staleMs);
   }
 
   async addTelemetry(records: TelemetryRecord[]): Promise<void> {

@@ -7,9 +7,10 @@
 
 import type { NodeId, TreeNode } from '../ledger/merkle.js';
 import type { AgentCount, DeviceInventoryRecord, InventoryFilter, McpApproval, McpServerCount } from './inventory-sql.js';
+import type { OverviewCounts } from './overview-sql.js';
 
 export type { NodeId, TreeNode };
-export type { AgentCount, DeviceInventoryRecord, InventoryFilter, McpServerCount };
+export type { AgentCount, DeviceInventoryRecord, InventoryFilter, McpServerCount, OverviewCounts };
 
 export type StoreErrorCode =
   | 'UNKNOWN_DEVICE' // ingest for a device id that was never enrolled
@@ -327,6 +328,8 @@ export interface Store {
   inventoryAgents(offset: number, limit: number): Promise<Page<AgentCount>>;
   /** MCP servers by name and fingerprint, with device and approval counts; `approval` keeps those with it somewhere. */
   inventoryMcpServers(filter: { approval?: McpApproval; offset: number; limit: number }): Promise<Page<McpServerCount>>;
+  /** The dashboard overview's aggregates for events since `sinceMs`; "stale" heartbeats and posture are older than `staleMs`. */
+  overview(sinceMs: number, now: Date, staleMs: number): Promise<OverviewCounts>;
 
   addTelemetry(records: TelemetryRecord[]): Promise<void>;
   /** Records in arrival order (limit: default 100, at most 10,000). */
