@@ -36,6 +36,9 @@ export function storeContract(writHome: string, text: string): string {
 
 export class ContractUnavailable extends Error {}
 
+const parsedContracts = new Map<string, TaskContract>();
+const MAX_PARSED_CONTRACTS = 256;
+
 /** Reads a stored contract and parses it with the policy in force; the text must still hash to its name. */
 export function loadContract(writHome: string, hash: string, policy: PreparedPolicy): TaskContract {
   if (!CONTRACT_ID.test(hash)) throw new ContractUnavailable(`"${hash.slice(0, 80)}" is not a contract id (64 hex digits)`);
@@ -46,8 +49,15 @@ export function loadContract(writHome: string, hash: string, policy: PreparedPol
     throw new ContractUnavailable(`contract ${hash.slice(0, 12)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   if (contractHash(text) !== hash) throw new ContractUnavailable(`contract ${hash.slice(0, 12)} was changed after it was attached`);
+  // The same text under the same policy parses the same way: the file is still read and hashed on every call.
+  const key = `${hash}:${policy.hash}`;
+  const known = parsedContracts.get(key);
+  if (known) return known;
   try {
-    return parseContract(text, policy.settings);
+    const contract = parseContract(text, policy.settings);
+    if (parsedContracts.size >= MAX_PARSED_CONTRACTS) parsedContracts.clear();
+    parsedContracts.set(key, contract);
+    return contract;
   } catch (error) {
     throw new ContractUnavailable(`contract ${hash.slice(0, 12)} no longer parses with the policy in force: ${(error as Error).message}`);
   }

@@ -341,7 +341,21 @@ export function pathMatches(pattern: string, path: string, place: Pick<ContractP
   return pathGlob(absolute).test(subject);
 }
 
+/** Compiled globs: the same few dozen patterns are matched on every call. */
+const compiledGlobs = new Map<string, RegExp>();
+const MAX_COMPILED_GLOBS = 4096;
+
 function pathGlob(pattern: string): RegExp {
+  let compiled = compiledGlobs.get(pattern);
+  if (!compiled) {
+    if (compiledGlobs.size >= MAX_COMPILED_GLOBS) compiledGlobs.clear();
+    compiled = compilePathGlob(pattern);
+    compiledGlobs.set(pattern, compiled);
+  }
+  return compiled;
+}
+
+function compilePathGlob(pattern: string): RegExp {
   const whole = pattern.endsWith('/**') ? pattern.slice(0, -3) : pattern;
   let expression = '';
   for (let index = 0; index < whole.length; index++) {

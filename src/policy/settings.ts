@@ -99,9 +99,18 @@ export function isCedarFile(file: PolicyFile): boolean {
 
 /** `*` matches any run of characters, including `/` and `.`. */
 export function globMatches(pattern: string, text: string): boolean {
-  const expression = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${expression}$`, 'i').test(text);
+  let compiled = compiledGlobs.get(pattern);
+  if (!compiled) {
+    // Settings and contracts match the same patterns on every call: compile each once.
+    if (compiledGlobs.size >= 4096) compiledGlobs.clear();
+    const expression = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+    compiled = new RegExp(`^${expression}$`, 'i');
+    compiledGlobs.set(pattern, compiled);
+  }
+  return compiled.test(text);
 }
+
+const compiledGlobs = new Map<string, RegExp>();
 
 function mcpServers(value: unknown, fail: (message: string) => void): Record<string, McpServerSettings> {
   if (!isObject(value)) {
