@@ -194,6 +194,8 @@ describe('dashboard API with an enrolled daemon', () => {
     assert.equal(rejected.status, 201);
     await waitFor(() => device.daemon.bundleHash() === rejected.body.hash, 'the rejection on the device');
     assert.equal((await plane.admin('POST', '/v1/dashboard/mcp-register/reject', { name: 'github' })).status, 409);
+    assert.equal((await plane.admin('POST', '/v1/dashboard/mcp-register/reject', { name: 'toString' })).status, 409, 'an inherited property is no entry');
+    assert.equal((await plane.admin('POST', '/v1/dashboard/mcp-register/approve', { name: '__proto__', fingerprint: FINGERPRINT })).status, 400);
     assert.equal((await plane.admin('POST', '/v1/dashboard/mcp-register/approve', { name: 'github', fingerprint: 'sha256:short' })).status, 400);
   });
 

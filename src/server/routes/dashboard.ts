@@ -39,13 +39,19 @@ const REPLAY_PAGE = 2000;
 const DEFAULT_REPLAY_WINDOW_MS = 24 * 3600 * 1000;
 const RECENT_ALARMS = 20;
 const FINGERPRINT = '^sha256:[0-9a-f]{64}$';
-const SERVER_NAME = '^[A-Za-z0-9_.:-]{1,200}$';
+// A register name is a JSON object key in settings.json; `__proto__` would not survive being read back.
+const SERVER_NAME = '^(?!__proto__$)[A-Za-z0-9_.:-]{1,200}$';
 
 
 /** The bundle in force, opened with the org key (a bundle the org did not sign is never shown as in force). */
 async function activeBundle(context: ServerContext): Promise<{ hash: string; bundle: PolicyBundle } | undefined> {
   const stored = await context.store.activePolicyBundle();
   return stored && openPolicyBundle(parseEnvelope(stored.envelope), context.org.publicKey);
+}
+
+/** The register's own entry for a server (never an inherited property such as `constructor`). */
+function registerEntry(register: Record<string, McpServerSettings>, name: string): McpServerSettings | undefined {
+  return Object.hasOwn(register, name) ? register[name] : undefined;
 }
 
 /** The policy files with the MCP register entry of `name` replaced (or removed when `entry` is undefined). */
@@ -60,7 +66,8 @@ export function withRegisterEntry(files: PolicyFile[], name: string, entry: McpS
     }
     if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) throw conflict('the settings.json in force is not a JSON object; publish a fixed policy first');
   }
-  const servers = { ...((settings.mcp_servers as Record<string, McpServerSettings> | undefined) ?? {}) };
+  // No prototype: a server named `__proto__` or `constructor` is an entry like any other.
+  const servers: Record<string, McpServerSettings> = Object.assign(Object.create(null), settings.mcp_servers ?? {});
   if (entry) servers[name] = entry;
   else delete servers[name];
   const text = JSON.stringify({ ...settings, mcp_servers: servers }, null, 2) + '\n';
@@ -149,7 +156,7 @@ export function dashboardRoutes(context: ServerContext) {
         return {
           total: servers.total,
           policy_hash: bundle?.hash,
-          items: servers.items.map((server) => ({ ...server, register: register[server.name], killed: killed.has(`mcp:${server.name}`) })),
+          items: servers.items.map((server) => ({ ...server, register: registerEntry(register, server.name), killed: killed.has(`mcp:${server.name}`) })),
           // Entries of the register no device reports yet: approved ahead of use.
           registered_only: offset === 0 ? Object.entries(register).filter(([name]) => !servers.items.some((server) => server.name === name)).map(([name, entry]) => ({ name, register: entry })) : [],
         };
@@ -184,7 +191,7 @@ export function dashboardRoutes(context: ServerContext) {
         const body = request.body as RegisterBody;
         const bundle = await activeBundle(context);
         if (!bundle) throw conflict('no policy bundle is in force; publish one (writ policy publish) before approving servers in its register');
-        const current = parsePolicySettings(bundle.bundle.files.find((file) => file.name === SETTINGS_FILE)?.text ?? '{}').settings.mcp_servers[body.name];
+        const current = registerEntry(parsePolicySettings(bundle.bundle.files.find((file) => file.name === SETTINGS_FILE)?.text ?? '{}').settings.mcp_servers, body.name);
         // The fingerprint pins exactly what was reviewed; older package or url pins would describe something else.
         const { package: _package, url: _url, ...kept } = current ?? { trust: 'external' as const };
         const entry: McpServerSettings = {
@@ -217,7 +224,7 @@ export function dashboardRoutes(context: ServerContext) {
         const bundle = await activeBundle(context);
         if (!bundle) throw conflict('no policy bundle is in force, so no register to take a server out of');
         const settings = bundle.bundle.files.find((file) => file.name === SETTINGS_FILE);
-        if (!settings || !(name in parsePolicySettings(settings.text).settings.mcp_servers)) {
+        if (!settings || !registerEntry(parsePolicySettings(settings.text).settings.mcp_servers, name)) {
           throw conflict(`${name} is not in the register; it is already unapproved (kill it to block it on every device)`);
         }
         const published = await publishPolicy(context, caller.name, withRegisterEntry(bundle.bundle.files, name, undefined), comment ?? `rejected MCP server ${name}`);
