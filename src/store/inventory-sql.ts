@@ -55,6 +55,8 @@ export interface InventoryFilter {
   approval?: McpApproval;
   /** A person's id or email. */
   person?: string;
+  /** Part of a hostname, device id or person's email, any case. */
+  search?: string;
   /** A posture check with any of these statuses; a device that never reported the check counts as unknown. */
   posture?: { check: string; statuses: PostureStatus[] };
   /** Devices with any of these guard problems. */
@@ -66,6 +68,7 @@ export interface InventoryFilter {
 export interface DeviceInventoryRecord {
   deviceId: string;
   personId: string;
+  personEmail?: string;
   hostname?: string;
   os?: string;
   revokedAt?: string;
@@ -121,6 +124,10 @@ function deviceConditions(filter: InventoryFilter, nowMs: number, params: SqlPar
   if (filter.approval !== undefined) mcp.push(`m.approval = ${bind(filter.approval)}`);
   if (mcp.length > 0) conditions.push(`EXISTS (SELECT 1 FROM inventory_mcp_servers m WHERE m.device_id = i.device_id AND ${mcp.join(' AND ')})`);
   if (filter.person !== undefined) conditions.push(`(d.person_id = ${bind(filter.person)} OR p.email = ${bind(filter.person)})`);
+  if (filter.search !== undefined) {
+    const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conditions.push(`(lower(d.hostname) LIKE ${bind(pattern)} ESCAPE '\\' OR d.id LIKE ${bind(pattern)} ESCAPE '\\' OR lower(p.email) LIKE ${bind(pattern)} ESCAPE '\\')`);
+  }
   if (filter.posture !== undefined) {
     const { check, statuses } = filter.posture;
     if (statuses.length === 0) throw new StoreError('INVALID_INPUT', `posture check \`${check}\` names no status`);
@@ -156,7 +163,7 @@ export async function listDeviceInventories(run: Run, filter: InventoryFilter, n
     ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}`;
   const offset = Math.max(0, Math.floor(filter.offset ?? 0));
   const [rows, counted] = [
-    await run(`SELECT i.*, d.person_id, d.hostname, d.os, d.revoked_at ${from} ORDER BY i.device_id LIMIT ? OFFSET ?`, [...params, clampLimit(filter.limit), offset]),
+    await run(`SELECT i.*, d.person_id, p.email AS person_email, d.hostname, d.os, d.revoked_at ${from} ORDER BY i.device_id LIMIT ? OFFSET ?`, [...params, clampLimit(filter.limit), offset]),
     await run(`SELECT count(*) AS n ${from}`, params),
   ];
   const ids = rows.map((row) => row.device_id as string);
@@ -179,6 +186,7 @@ export async function listDeviceInventories(run: Run, filter: InventoryFilter, n
     return compact({
       deviceId: id,
       personId: row.person_id as string,
+      personEmail: optional(row.person_email),
       hostname: optional(row.hostname),
       os: optional(row.os),
       revokedAt: optional(row.revoked_at),

@@ -127,6 +127,18 @@ function overviewSuite(name: string, database: () => Promise<{ db: string; drop(
       assert.deepEqual(wider.body.top_denied_rules.map((rule: { rule: string }) => rule.rule), ['credentials.ssh', 'network.exfil', 'old.rule']);
     });
 
+    it('finds devices for the Fleet page by part of a hostname, any case, with % and _ taken literally', async () => {
+      const hosts = async (q: string) => {
+        const { status, body } = await get(`/v1/inventory/devices?q=${encodeURIComponent(q)}`);
+        assert.equal(status, 200, JSON.stringify(body));
+        return (body.items as { hostname: string }[]).map((item) => item.hostname).sort();
+      };
+      assert.deepEqual(await hosts('ALIC'), ['host-alice']);
+      assert.deepEqual(await hosts('host-'), ['host-alice', 'host-bob']);
+      assert.deepEqual(await hosts('%'), []);
+      assert.deepEqual(await hosts('host_'), []);
+    });
+
     it('lets an auditor read it, and refuses the unauthenticated, enrollers and bad windows', async () => {
       const make = async (role: string) => {
         const response = await fetch(`${server.url}/v1/tokens`, {

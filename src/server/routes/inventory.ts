@@ -30,6 +30,7 @@ const deviceQuery = {
     mcp: { type: 'string', maxLength: 500, description: 'an MCP server’s name or fingerprint' },
     approval,
     person: { type: 'string', maxLength: 320, description: 'a person’s id or email' },
+    q: { type: 'string', maxLength: 200, description: 'part of a hostname, device id or person’s email, any case' },
     posture: { type: 'string', maxLength: 200, description: 'CHECK=STATUS[|STATUS…], e.g. disk_encrypted=fail|unknown; a check never reported is unknown' },
     guard: { type: 'string', maxLength: 200, description: 'any of off (hooks not installed), self_test_failed (failed or inconclusive), stale:MINUTES (no heartbeat for that long), comma-separated' },
     ...page,
@@ -43,6 +44,7 @@ interface DeviceQuery {
   mcp?: string;
   approval?: McpApproval;
   person?: string;
+  q?: string;
   posture?: string;
   guard?: string;
   offset: number;
@@ -83,6 +85,7 @@ export function inventoryFilter(query: DeviceQuery): InventoryFilter {
     ...(query.mcp && { mcp: query.mcp }),
     ...(query.approval && { approval: query.approval }),
     ...(query.person && { person: query.person }),
+    ...(query.q && { search: query.q }),
     ...(query.posture !== undefined && { posture: parsePostureFilter(query.posture) }),
     ...(query.guard !== undefined && { guard: parseGuardFilter(query.guard) }),
     offset: query.offset,
@@ -96,6 +99,7 @@ export function deviceInventoryJson(record: DeviceInventoryRecord) {
   return {
     device_id: record.deviceId,
     person_id: record.personId,
+    person_email: record.personEmail ?? null,
     hostname: record.hostname,
     os: record.os,
     revoked_at: record.revokedAt,
