@@ -153,6 +153,29 @@ describe('OIDC sign-in (authorization code with PKCE)', () => {
     assert.equal(setCookies(wrongState).jar.writ_session, undefined);
   });
 
+  it('does not sign in a person who refuses consent at the provider, or one in neither group', async () => {
+    const login = await fetch(`${server.url}/auth/login`, { redirect: 'manual' });
+    const refused = (await idp.login(login.headers.get('location')!, 'alice', { refuseConsent: true })).replace('http://127.0.0.1/', `${server.url}/`);
+    const answer = await fetch(refused, { redirect: 'manual', headers: { cookie: cookieHeader(setCookies(login).jar) } });
+    assert.equal(answer.status, 403);
+    assert.match(await answer.text(), /access_denied/);
+    assert.equal(setCookies(answer).jar.writ_session, undefined);
+
+    const outsider = await startOidcProvider({ accounts: [{ accountId: 'eve', email: 'eve@example.com', emailVerified: true, name: 'Eve', groups: ['marketing'] }] });
+    const strict = await startTestServer({ oidc: { issuer: outsider.issuer, audience: outsider.dashboardClient.clientId, clientSecret: outsider.dashboardClient.clientSecret, adminGroups: ['writ-admins'], auditorGroups: ['writ-auditors'] } });
+    try {
+      const start = await fetch(`${strict.url}/auth/login`, { redirect: 'manual' });
+      const back = (await outsider.login(start.headers.get('location')!, 'eve')).replace('http://127.0.0.1/', `${strict.url}/`);
+      const eve = await fetch(back, { redirect: 'manual', headers: { cookie: cookieHeader(setCookies(start).jar) } });
+      assert.equal(eve.status, 403);
+      assert.match(await eve.text(), /none of the groups/);
+      assert.equal(setCookies(eve).jar.writ_session, undefined);
+    } finally {
+      await strict.close();
+      await outsider.close();
+    }
+  });
+
   it('signs out: the CSRF header is needed, then the cookie is cleared', async () => {
     const alice = await signIn('alice');
     assert.equal((await fetch(`${server.url}/auth/logout`, { method: 'POST', headers: { cookie: alice.cookie } })).status, 403);
