@@ -7,14 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { openEvent, type EventBody } from '../../core/event.js';
 import { parseEnvelope, verifyEnvelopeAsync } from '../../core/dsse.js';
 import { openPolicyBundle, type PolicyBundle, type PolicyFile } from '../../core/policy-bundle.js';
-import type { CallEnvironment } from '../../policy/actions.js';
 import {
   lintPolicy,
-  loadShellParser,
   parsePolicySettings,
   PolicyError,
   preparePolicy,
-  replayDecisions,
   ruleForms,
   SETTINGS_FILE,
   type ReplayEvent,
@@ -27,14 +24,15 @@ import { authenticateUser } from '../auth.js';
 import { badRequest, conflict, HttpError, notFound } from '../http-error.js';
 import { eventJson } from './admin.js';
 import { policyFilesSchema, publishPolicy } from './control.js';
+import { replayInWorker } from '../replay-worker.js';
 
 const page = {
   offset: { type: 'integer', minimum: 0, default: 0 },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
 } as const;
 
-/** The most recorded events one replay reads: replay decides on the event loop, so a bounded window keeps ingest answering. */
-const MAX_REPLAY_EVENTS = 10_000;
+/** The most recorded events one replay reads (about 10-30 s of a worker's time on a loaded machine); narrow `since` for more. */
+const MAX_REPLAY_EVENTS = 50_000;
 const REPLAY_PAGE = 2000;
 const DEFAULT_REPLAY_WINDOW_MS = 24 * 3600 * 1000;
 const RECENT_ALARMS = 20;
@@ -72,12 +70,6 @@ export function withRegisterEntry(files: PolicyFile[], name: string, entry: McpS
   else delete servers[name];
   const text = JSON.stringify({ ...settings, mcp_servers: servers }, null, 2) + '\n';
   return [...files.filter((file) => file.name !== SETTINGS_FILE), { name: SETTINGS_FILE, text }];
-}
-
-/** The environment a recorded call is replayed in on the server: the facts in the event, none from this machine's disk. */
-function recordedEnvironment(cwd: string): CallEnvironment {
-  const home = /^(\/home\/[^/]+|\/Users\/[^/]+|\/root)(\/|$)/.exec(cwd)?.[1] ?? '/nonexistent-home';
-  return { home, cwd, projectDir: cwd, tempDirs: ['/tmp'], osUser: home.split('/').pop() ?? '', gitRemotes: {}, mcpServers: {} };
 }
 
 interface RegisterBody {
@@ -302,13 +294,8 @@ export function dashboardRoutes(context: ServerContext) {
           if (batch.length < REPLAY_PAGE) break;
           after = batch[batch.length - 1].index;
         }
-        const report = replayDecisions({
-          policy,
-          parser: await loadShellParser(),
-          principal: (event) => ({ user: event.actor?.os_user ?? 'unknown', assurance: event.actor?.assurance ?? 'local-os-user', groups: [] }),
-          environment: recordedEnvironment,
-          writHome: '/nonexistent/.writ',
-          events: recorded,
+        const report = await replayInWorker({ files, events: recorded }).catch((error: Error) => {
+          throw new HttpError(503, 'replay_failed', `the replay did not finish: ${error.message}`);
         });
         return {
           policy_hash: policy.hash,

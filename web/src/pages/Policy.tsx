@@ -217,7 +217,7 @@ export function Policy() {
             <p>
               {replay.replayed} calls replayed: {replay.unchanged} unchanged, {replay.total_changes} would change
               {Object.keys(replay.changed_by).length > 0 && ` (${Object.entries(replay.changed_by).map(([direction, count]) => `${direction} ${count}`).join(', ')})`}, {replay.unreplayable} could not be replayed faithfully.
-              {replay.truncated && ' Only the first 10,000 events were read: choose a later start.'}
+              {replay.truncated && ' Only the first 50,000 events were read: choose a later start.'}
             </p>
             {replay.changes.length > 0 && (
               <>
