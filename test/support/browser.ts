@@ -28,7 +28,7 @@ export function launchChromium(): Promise<Browser> {
 
 /** A fresh browser profile (its own cookies) with the screenshot viewport. */
 export async function newDashboardPage(browser: Browser): Promise<Page> {
-  const context: BrowserContext = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
+  const context: BrowserContext = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, locale: 'en-US', timezoneId: 'UTC' });
   return context.newPage();
 }
 
