@@ -77,6 +77,16 @@ export function Approvals() {
   );
 }
 
+/** The tool and its input, read from the event's signed payload, as one line. */
+function callOf(event: EventRow): string {
+  try {
+    const data = (JSON.parse(atob(event.envelope?.payload ?? '')) as { data?: { tool?: unknown; tool_input?: unknown } }).data;
+    return typeof data?.tool === 'string' ? `${data.tool} ${JSON.stringify(data.tool_input ?? {}).slice(0, 160)}` : event.kind;
+  } catch {
+    return event.kind;
+  }
+}
+
 function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided(): void }) {
   const { isAdmin, me } = useAuth();
   const [comment, setComment] = useState('');
@@ -131,7 +141,7 @@ function ApprovalCard({ approval, onDecided }: { approval: Approval; onDecided()
           <ul className="plain lines small">
             {context.data?.items.map((event) => (
               <li key={event.index}>
-                {new Date(event.time).toLocaleTimeString()} <DecisionTag decision={event.decision} /> {event.rules.join(', ')}
+                {new Date(event.time).toLocaleTimeString()} <DecisionTag decision={event.decision} /> {callOf(event)} <span className="small">{event.rules.join(', ')}</span>
               </li>
             ))}
           </ul>

@@ -68,6 +68,10 @@ export function Evidence() {
                   <pre>{state.checkpoint.note}</pre>
                 </details>
               </>
+            ) : state.log_size > 0 ? (
+              <p role="status">
+                {state.log_size.toLocaleString()} entries, not yet covered by a signed checkpoint; the server signs one within seconds (and for every bundle).
+              </p>
             ) : (
               <EmptyState title="The log is empty">
                 Events are logged as devices upload them. Run <code>writ install claude-code</code> then <code>writ enroll</code> on a developer machine.
@@ -111,7 +115,7 @@ export function Evidence() {
           {field('device', 'Device', 'text', 'dev_…')}
           {field('session', 'Session')}
         </div>
-        <button type="button" className="primary" disabled={!state?.checkpoint} onClick={() => window.location.assign(download)}>
+        <button type="button" className="primary" disabled={!state?.log_size} onClick={() => window.location.assign(download)}>
           Download evidence bundle
         </button>
       </section>

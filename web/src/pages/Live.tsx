@@ -21,6 +21,8 @@ export interface EventRow {
   rules: string[];
   tool?: string;
   call?: string;
+  /** Sent by the list endpoint (/v1/events), not by the stream. */
+  envelope?: { payload: string };
 }
 
 interface EventDetail {
