@@ -2,16 +2,49 @@
 // approvals, decisions per hour and the top denied rules, all computed in SQL (`?` placeholders; PostgreSQL numbers
 // them) so a fleet of 10,000 devices and a million events is never read row by row.
 import type { FleetFacts } from '../detect/fleet-maturity.js';
+import type { Statement } from './inventory-ingest.js';
 import type { Run } from './inventory-sql.js';
-
-/** Migration 4 of both schemas: the window queries read (time_ms, decision) from the index alone, and a denied
- * event's rules are found by its index. */
-export const OVERVIEW_MIGRATION = `
-  CREATE INDEX events_time_decision ON events (time_ms, decision);
-  CREATE INDEX event_rules_idx ON event_rules (idx);
-`;
+import type { IngestEvent } from './store.js';
 
 export const HOUR_MS = 3_600_000;
+
+/**
+ * Migration 4 of both schemas: decisions and denied rules counted per hour as ingest appends them, so the overview
+ * reads a few hundred rows for a day instead of grouping every event (a million in a day on a large fleet). The
+ * counts of events already in the log are filled in here.
+ */
+export function overviewMigration(bigint: string): string {
+  return `
+  CREATE TABLE decision_hours (hour_ms ${bigint} NOT NULL, decision TEXT NOT NULL, events ${bigint} NOT NULL, PRIMARY KEY (hour_ms, decision));
+  CREATE TABLE denied_rule_hours (hour_ms ${bigint} NOT NULL, rule TEXT NOT NULL, events ${bigint} NOT NULL, PRIMARY KEY (hour_ms, rule));
+  INSERT INTO decision_hours (hour_ms, decision, events)
+    SELECT time_ms / ${HOUR_MS} * ${HOUR_MS}, decision, count(*) FROM events WHERE decision IS NOT NULL GROUP BY time_ms / ${HOUR_MS} * ${HOUR_MS}, decision;
+  INSERT INTO denied_rule_hours (hour_ms, rule, events)
+    SELECT e.time_ms / ${HOUR_MS} * ${HOUR_MS}, r.rule, count(*) FROM events e JOIN event_rules r ON r.idx = e.idx
+    WHERE e.decision = 'deny' GROUP BY e.time_ms / ${HOUR_MS} * ${HOUR_MS}, r.rule;
+  `;
+}
+
+const ADD_DECISIONS = `INSERT INTO decision_hours (hour_ms, decision, events) VALUES (?, ?, ?)
+  ON CONFLICT (hour_ms, decision) DO UPDATE SET events = decision_hours.events + excluded.events`;
+const ADD_DENIED_RULES = `INSERT INTO denied_rule_hours (hour_ms, rule, events) VALUES (?, ?, ?)
+  ON CONFLICT (hour_ms, rule) DO UPDATE SET events = denied_rule_hours.events + excluded.events`;
+
+/** The hourly counts an ingest batch adds, one upsert per hour and decision or rule (a batch spans few hours). */
+export function decisionCountWrites(appends: readonly { event: IngestEvent; timeMs: number }[]): Statement[] {
+  const decisions = new Map<string, number>();
+  const rules = new Map<string, number>();
+  const add = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const { event, timeMs } of appends) {
+    if (event.decision === undefined || event.decision === null) continue;
+    const hour = Math.floor(timeMs / HOUR_MS) * HOUR_MS;
+    add(decisions, JSON.stringify([hour, event.decision]));
+    if (event.decision === 'deny') for (const rule of new Set(event.rules)) add(rules, JSON.stringify([hour, rule]));
+  }
+  const writes = (sql: string, counts: Map<string, number>) => [...counts].map(([key, events]) => ({ sql, params: [...(JSON.parse(key) as [number, string]), events] }));
+  return [...writes(ADD_DECISIONS, decisions), ...writes(ADD_DENIED_RULES, rules)];
+}
+
 const TOP_RULES = 10;
 
 /** The fleet's facts as the maturity assessment reads them, plus the window's denials, approvals and charts. */
@@ -53,22 +86,26 @@ export async function overviewCounts(run: Run, sinceMs: number, nowMs: number, s
            FROM inventory_mcp_servers m JOIN devices d ON d.id = m.device_id AND d.revoked_at IS NULL GROUP BY m.name, m.fingerprint) s`,
     [],
   );
-  const hours = await run(
-    `SELECT time_ms / ${HOUR_MS} AS hour, count(CASE WHEN decision = 'allow' THEN 1 END) AS allow,
-       count(CASE WHEN decision = 'deny' THEN 1 END) AS deny, count(CASE WHEN decision = 'ask' THEN 1 END) AS ask
-     FROM events WHERE time_ms >= ? AND decision IS NOT NULL GROUP BY time_ms / ${HOUR_MS} ORDER BY hour`,
-    [sinceMs],
-  );
+  // Whole hours: the window starts at the top of the hour `sinceMs` falls in.
+  const sinceHour = Math.floor(sinceMs / HOUR_MS) * HOUR_MS;
+  const hours = await run('SELECT hour_ms, decision, events FROM decision_hours WHERE hour_ms >= ? ORDER BY hour_ms', [sinceHour]);
   const rules = await run(
-    `SELECT r.rule, count(*) AS denials FROM events e JOIN event_rules r ON r.idx = e.idx
-     WHERE e.time_ms >= ? AND e.decision = 'deny' GROUP BY r.rule ORDER BY count(*) DESC, r.rule LIMIT ${TOP_RULES}`,
-    [sinceMs],
+    `SELECT rule, sum(events) AS denials FROM denied_rule_hours WHERE hour_ms >= ? GROUP BY rule ORDER BY sum(events) DESC, rule LIMIT ${TOP_RULES}`,
+    [sinceHour],
   );
   const [sessions] = await run('SELECT count(*) AS n FROM sessions WHERE last_ms >= ?', [sinceMs]);
   const [pending] = await run(`SELECT count(*) AS n FROM approvals WHERE status = 'pending' AND expires_ms > ?`, [nowMs]);
   const [size] = await run(`SELECT value FROM counters WHERE name = 'log_size'`, []);
   const [checkpoint] = await run('SELECT size, created_at FROM checkpoints ORDER BY size DESC LIMIT 1', []);
-  const decisionsByHour = hours.map((row) => ({ hourMs: n(row.hour) * HOUR_MS, allow: n(row.allow), deny: n(row.deny), ask: n(row.ask) }));
+  const byHour = new Map<number, { hourMs: number; allow: number; deny: number; ask: number }>();
+  for (const row of hours) {
+    const hourMs = n(row.hour_ms);
+    const bucket = byHour.get(hourMs) ?? { hourMs, allow: 0, deny: 0, ask: 0 };
+    const decision = row.decision as string;
+    if (decision === 'allow' || decision === 'deny' || decision === 'ask') bucket[decision] += n(row.events);
+    byHour.set(hourMs, bucket);
+  }
+  const decisionsByHour = [...byHour.values()];
   return {
     devices: {
       total: n(devices.total),

@@ -5,6 +5,7 @@ import { borderNodeIds, completeNodes, nodeKey, type NodeId } from '../ledger/me
 import { numbered } from './approval-sql.js';
 import { planIngest, seqsToLookUp, type IngestPlan, type StoredLeaf } from './ingest-plan.js';
 import { carriesInventory, CURRENT_INVENTORY, inventoryUpdates, inventoryWrites, storedSeqs } from './inventory-ingest.js';
+import { decisionCountWrites } from './overview-sql.js';
 import { LOG_LOCK_ID } from './postgres-schema.js';
 import { EVENT_COLUMNS, eventColumns, type Row } from './rows.js';
 import { StoreError, type IngestEvent, type IngestResult } from './store.js';
@@ -150,6 +151,7 @@ async function append(
     a.map((x) => x.lastMs),
     a.map((x) => x.events),
   ]);
+  for (const { sql, params } of decisionCountWrites(plan.appends)) await client.query(numbered(sql), params);
   await client.query("UPDATE counters SET value = $1 WHERE name = 'log_size'", [plan.logSize]);
   if (carriesInventory(plan.appends)) {
     const stored = storedSeqs((await client.query(numbered(CURRENT_INVENTORY), [deviceId])).rows[0] as Row | undefined);

@@ -1,6 +1,6 @@
 import { approvalsMigration } from './approval-sql.js';
 import { inventoryMigration } from './inventory-sql.js';
-import { OVERVIEW_MIGRATION } from './overview-sql.js';
+import { overviewMigration } from './overview-sql.js';
 
 // The PostgreSQL schema as numbered, forward-only migrations (index + 1 = version). Column names match
 // sqlite-schema.ts, so src/store/rows.ts maps the rows of both. Indexes and sizes are BIGINT (parsed to Number:
@@ -111,5 +111,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   approvalsMigration('BIGINT'),
   inventoryMigration('BIGINT'),
-  OVERVIEW_MIGRATION,
+  overviewMigration('BIGINT'),
 ];

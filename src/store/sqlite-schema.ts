@@ -1,6 +1,6 @@
 import { approvalsMigration } from './approval-sql.js';
 import { inventoryMigration } from './inventory-sql.js';
-import { OVERVIEW_MIGRATION } from './overview-sql.js';
+import { overviewMigration } from './overview-sql.js';
 
 // The SQLite schema as numbered, forward-only migrations (index + 1 = version). Column names match
 // postgres-schema.ts, so src/store/rows.ts maps the rows of both.
@@ -99,5 +99,5 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `,
   approvalsMigration('INTEGER'),
   inventoryMigration('INTEGER'),
-  OVERVIEW_MIGRATION,
+  overviewMigration('INTEGER'),
 ];

@@ -33,7 +33,7 @@ import {
 } from './approval-sql.js';
 import { carriesInventory, CURRENT_INVENTORY, inventoryUpdates, inventoryWrites, storedSeqs } from './inventory-ingest.js';
 import { countAgents, countMcpServers, listDeviceInventories, type InventoryFilter, type McpApproval, type Run } from './inventory-sql.js';
-import { overviewCounts } from './overview-sql.js';
+import { decisionCountWrites, overviewCounts } from './overview-sql.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import {
   AGENT_COLUMNS,
@@ -244,6 +244,7 @@ class SqliteStore implements Store {
     for (const a of plan.agents) {
       insertAgent.run(deviceId, a.agentName, a.agentVersion ?? null, a.lastTime, a.lastMs, a.events);
     }
+    for (const { sql, params } of decisionCountWrites(plan.appends)) this.#statement(sql).run(...params);
     this.#run("UPDATE counters SET value = ? WHERE name = 'log_size'", plan.logSize);
     if (carriesInventory(plan.appends)) {
       const writes = inventoryWrites(deviceId, inventoryUpdates(plan.appends), storedSeqs(this.#get(CURRENT_INVENTORY, deviceId)));
