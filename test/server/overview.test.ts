@@ -4,7 +4,11 @@
 // the maturity level for the fleet. Auditors read it; bad windows are refused.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { approvalDigest } from '../../src/core/approval.js';
 import { agent, guard, inventory, mcp, posture } from '../store/inventory-suite.js';
@@ -175,4 +179,35 @@ overviewSuite('PostgreSQL', async () => {
       await admin.end();
     },
   };
+});
+
+describe('migration 4 on a store that already has events', () => {
+  it('counts the decisions and denied rules logged before the hourly counts existed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'writ-overview-migrate-'));
+    const db = `sqlite:${join(dataDir, 'writ.db')}`;
+    try {
+      let server = await startTestServer({ dataDir, db });
+      const device = new SimulatedDevice();
+      await device.enroll(server, server.adminToken);
+      // SimulatedDevice denies every fifth call under credentials.ssh: 10 calls, 2 denials.
+      const ingested = await device.request(`${server.url}/v1/ingest`, 'POST', { events: device.events(10) });
+      assert.equal(ingested.status, 200);
+      const overview = async () => (await (await fetch(`${server.url}/v1/overview`, { headers: { authorization: `Bearer ${server.adminToken}` } })).json()) as any;
+      const before = await overview();
+      assert.deepEqual([before.decisions, before.denials, before.top_denied_rules], [10, 2, [{ rule: 'credentials.ssh', denials: 2 }]]);
+      await server.close();
+
+      // Back to schema version 3, as a store written by the Writ before this migration.
+      const file = new Database(join(dataDir, 'writ.db'));
+      file.exec('DROP TABLE decision_hours; DROP TABLE denied_rule_hours; DELETE FROM schema_migrations WHERE version = 4;');
+      file.close();
+
+      server = await startTestServer({ dataDir, db });
+      const after = await overview();
+      assert.deepEqual([after.decisions, after.denials, after.top_denied_rules, after.decisions_by_hour], [10, 2, before.top_denied_rules, before.decisions_by_hour]);
+      await server.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
