@@ -11,6 +11,8 @@ import { parseVerifierKey } from '../../src/ledger/note.js';
 import { verifyTlogProof } from '../../src/ledger/tlog-proof.js';
 import { startControlPlane, startEnrolledDaemon, waitFor, type EnrolledDaemon, type TestControlPlane } from '../support/control-plane.js';
 import { preToolUse } from '../support/daemon.js';
+import { SimulatedDevice } from '../support/server.js';
+import { inventory, mcp } from '../store/inventory-suite.js';
 
 const FINGERPRINT = `sha256:${'ab'.repeat(32)}`;
 
@@ -190,6 +192,18 @@ describe('dashboard API with an enrolled daemon', () => {
     assert.equal(listed.policy_hash, approved.body.hash);
     assert.deepEqual(listed.registered_only.map((entry: { name: string }) => entry.name), ['github']);
 
+    // Once a device reports the server, its row carries the register entry and whether it is killed.
+    const reporter = new SimulatedDevice();
+    await reporter.enroll(plane, plane.enrollToken);
+    const events = reporter.events(1, { kind: 'inventory.reported', session_id: undefined, tool_use_id: undefined, data: inventory({ mcp_servers: [mcp('github', 'approved', FINGERPRINT), mcp('scraper', 'unapproved')] }) as unknown as Record<string, unknown> });
+    assert.equal((await reporter.request(`${plane.url}/v1/ingest`, 'POST', { events })).status, 200);
+    assert.equal((await plane.admin('POST', '/v1/kills', { target: 'mcp:scraper' })).status, 201);
+    const joined = (await (await as(auditor, 'GET', '/v1/dashboard/mcp-register')).json()) as any;
+    const row = (name: string) => joined.items.find((item: { name: string }) => item.name === name);
+    assert.deepEqual([row('github').register?.owner, row('github').killed, row('github').approved], ['platform@acme.test', false, 1]);
+    assert.deepEqual([row('scraper').register, row('scraper').killed, row('scraper').unapproved], [undefined, true, 1]);
+    assert.deepEqual(joined.registered_only, []);
+
     const rejected = await plane.admin('POST', '/v1/dashboard/mcp-register/reject', { name: 'github' });
     assert.equal(rejected.status, 201);
     await waitFor(() => device.daemon.bundleHash() === rejected.body.hash, 'the rejection on the device');
@@ -242,11 +256,11 @@ describe('dashboard API with an enrolled daemon', () => {
   });
 
   test('evidence shows the latest signed checkpoint and the log size', async () => {
-    await plane.publishCheckpoint();
+    // The daemon may upload more meanwhile, so sizes are compared as they only grow.
+    const signed = (await plane.context.log.publishCheckpoint())!;
     const evidence = (await (await as(auditor, 'GET', '/v1/dashboard/evidence')).json()) as any;
-    assert.equal(evidence.log_size, await plane.store.logSize());
-    assert.equal(evidence.checkpoint.size, evidence.log_size);
-    assert.match(evidence.checkpoint.note, new RegExp(`^${plane.org.origin}\\n${evidence.log_size}\\n`));
+    assert.ok(evidence.checkpoint.size >= signed.size && evidence.log_size >= evidence.checkpoint.size && evidence.log_size <= (await plane.store.logSize()));
+    assert.match(evidence.checkpoint.note, new RegExp(`^${plane.org.origin}\\n${evidence.checkpoint.size}\\n`));
     assert.deepEqual(evidence.device_alarms, { total: 0, recent: [] });
   });
 });

@@ -1,6 +1,6 @@
 // Agents and the MCP register: every agent version and every MCP server across the fleet, with the register's owner,
 // purpose and access from the policy in force; admins approve (pin the fingerprint), reject or kill a server here.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, type Page } from '../api';
 import { useAuth } from '../auth';
 import { EmptyState } from '../components/EmptyState';
@@ -315,8 +315,11 @@ function ApproveDialog({ server, onClose, onApprove }: { server: McpServerRow; o
   const [access, setAccess] = useState<'' | 'read-only' | 'write'>(server.register?.access ?? '');
   const [trust, setTrust] = useState<'internal' | 'external'>(server.register?.trust ?? 'external');
   const [busy, setBusy] = useState(false);
+  const dialog = useRef<HTMLDialogElement>(null);
+  // Modal: focus stays in the dialog and Escape cancels.
+  useEffect(() => dialog.current?.showModal(), []);
   return (
-    <dialog open className="panel dialog" aria-labelledby="approve-title">
+    <dialog ref={dialog} className="panel dialog" aria-labelledby="approve-title" onClose={onClose}>
       <h2 id="approve-title">Approve {server.name}</h2>
       <p className="small">
         Pins fingerprint <code>{server.fingerprint}</code> in the register of the policy in force and publishes it, signed.
