@@ -223,6 +223,8 @@ describe('the one-time sign-in link of a server without an IdP', () => {
 
   it('refuses a made-up code, and explains that there is no IdP to sign in with', async () => {
     assert.equal((await fetch(`${local.url}/auth/token?code=made-up`, { redirect: 'manual' })).status, 401);
+    assert.deepEqual(await (await fetch(`${local.url}/auth/methods`)).json(), { oidc: false });
+    assert.deepEqual(await (await fetch(`${server.url}/auth/methods`)).json(), { oidc: true });
     const login = await fetch(`${local.url}/auth/login`, { redirect: 'manual' });
     assert.equal(login.status, 404);
     assert.match(await login.text(), /one-time sign-in link/);

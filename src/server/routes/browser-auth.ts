@@ -71,6 +71,9 @@ export function browserAuthRoutes(context: ServerContext, sessions: BrowserSessi
   return async (app: FastifyInstance) => {
     const hidden = { schema: { hide: true } };
 
+    // Public, so the sign-in page offers only the ways this server has.
+    app.get('/auth/methods', hidden, async () => ({ oidc: Boolean(context.oidc?.login) }));
+
     app.get('/auth/login', hidden, async (request, reply) => {
       const login = context.oidc?.login;
       if (!login) return failurePage(reply, 404, 'This server has no identity provider configured. Use the one-time sign-in link that `writ server` printed when it started.');
