@@ -247,6 +247,7 @@ function ServerRow({ server, isAdmin, onApprove, onReject, onKill, onLift }: { s
         </th>
         <td>
           <span className={`tag ${className}`}>{label}</span>
+          {pinned && server.unapproved + server.denied > 0 && <div className="small">pinned in the register; devices report it approved after their next inventory</div>}
         </td>
         <td>
           <button type="button" className="link" aria-expanded={showDevices} onClick={() => setShowDevices(!showDevices)}>
@@ -256,9 +257,9 @@ function ServerRow({ server, isAdmin, onApprove, onReject, onKill, onLift }: { s
         <td>{server.register?.owner ?? '—'}</td>
         <td>{server.register?.purpose ?? '—'}</td>
         <td>{server.register?.access ?? '—'}</td>
-        <td className="actions">
+        <td>
           {isAdmin ? (
-            <>
+            <div className="row-actions">
               {!pinned && (
                 <button type="button" className="primary" onClick={onApprove} aria-label={`Approve ${server.name}`}>
                   Approve
@@ -278,7 +279,7 @@ function ServerRow({ server, isAdmin, onApprove, onReject, onKill, onLift }: { s
                   Kill
                 </button>
               )}
-            </>
+            </div>
           ) : (
             <span className="small">read-only</span>
           )}
