@@ -1,9 +1,9 @@
 // npm run bench: every benchmark, one after another, each in its own process.
-//   npm run bench [-- name ...]   (names: decision, policy-scale, normalise, hook-latency, claude-session, ingest, proofs, kill-switch, verify, guard, posture, inventory, run-record, scan, contract)
+//   npm run bench [-- name ...]   (names: decision, policy-scale, normalise, hook-latency, claude-session, ingest, proofs, kill-switch, verify, guard, posture, inventory, run-record, scan, contract, dashboard)
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 
-const BENCHMARKS = ['decision', 'policy-scale', 'normalise', 'hook-latency', 'claude-session', 'ingest', 'proofs', 'kill-switch', 'verify', 'guard', 'posture', 'inventory', 'run-record', 'scan', 'contract'];
+const BENCHMARKS = ['decision', 'policy-scale', 'normalise', 'hook-latency', 'claude-session', 'ingest', 'proofs', 'kill-switch', 'verify', 'guard', 'posture', 'inventory', 'run-record', 'scan', 'contract', 'dashboard'];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : BENCHMARKS;
 const unknown = chosen.filter((name) => !BENCHMARKS.includes(name));
 if (unknown.length > 0) {
