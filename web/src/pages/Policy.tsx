@@ -181,16 +181,15 @@ export function Policy() {
                 remove
               </button>
             </summary>
-            <label>
-              {file.name}
-              <textarea
+            <label htmlFor={`candidate-${position}`}>Text of {file.name}</label>
+            <textarea
+                id={`candidate-${position}`}
                 className="code"
                 rows={14}
                 value={file.text}
                 spellCheck={false}
                 onChange={(event) => setCandidate(candidate.map((other, index) => (index === position ? { ...other, text: event.target.value } : other)))}
               />
-            </label>
           </details>
         ))}
         <div className="page-actions" style={{ marginTop: '0.75rem' }}>
