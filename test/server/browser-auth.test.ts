@@ -72,6 +72,20 @@ describe('OIDC sign-in (authorization code with PKCE)', () => {
     assert.match(cookie, /^writ_login=.+; Max-Age=600; Path=\/auth; HttpOnly; SameSite=Lax$/);
   });
 
+  it('behind https (--public-url), marks the cookie Secure and names the public callback', async () => {
+    const behindProxy = await startTestServer({
+      publicUrl: 'https://writ.example.com',
+      oidc: { issuer: idp.issuer, audience: idp.dashboardClient.clientId, clientSecret: idp.dashboardClient.clientSecret, adminGroups: ['writ-admins'], auditorGroups: [] },
+    });
+    try {
+      const login = await fetch(`${behindProxy.url}/auth/login`, { redirect: 'manual' });
+      assert.equal(new URL(login.headers.get('location')!).searchParams.get('redirect_uri'), 'https://writ.example.com/auth/callback');
+      assert.match(setCookies(login).raw[0], /; HttpOnly; Secure; SameSite=Lax$/);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
   it('signs an admin in: an HttpOnly SameSite=Lax session cookie, back to where they started, /v1/me says admin', async () => {
     const { cookie, callback, me } = await signIn('alice');
     assert.equal(callback.status, 303);
