@@ -20,7 +20,6 @@ export const SESSION_TTL_SECONDS = 8 * 3600;
 const LOGIN_TTL_SECONDS = 10 * 60;
 /** How long the one-time sign-in link `writ server` prints stays usable. */
 export const SIGN_IN_LINK_TTL_MS = 24 * 3600 * 1000;
-const MAX_GROUPS = 100;
 
 export interface BrowserSession {
   name: string;
@@ -28,10 +27,10 @@ export interface BrowserSession {
   via: 'oidc' | 'token';
   /** Token sessions: the hash of the admin or auditor token, re-checked on each request. */
   tokenHash?: string;
-  /** OIDC sessions: who the IdP says this is, for signed approval decisions. */
+  /** OIDC sessions: who the IdP says this is, for signed approval decisions. Groups are not kept: they gave the
+   * role at sign-in, only admins decide approvals from the dashboard, and a long list would pass a cookie's 4 KB. */
   iss?: string;
   sub?: string;
-  groups: string[];
   csrf: string;
   expiresAt: Date;
 }
@@ -68,8 +67,8 @@ export class BrowserSessions {
   /** A new session cookie's value, signed and expiring. */
   async seal(session: Omit<BrowserSession, 'csrf' | 'expiresAt'>): Promise<{ value: string; session: BrowserSession }> {
     const issuedAt = Math.floor(this.now().getTime() / 1000);
-    const full: BrowserSession = { ...session, groups: session.groups.slice(0, MAX_GROUPS), csrf: randomBytes(24).toString('base64url'), expiresAt: new Date((issuedAt + SESSION_TTL_SECONDS) * 1000) };
-    const value = await new SignJWT({ name: full.name, role: full.role, via: full.via, tok: full.tokenHash, iss_: full.iss, sub_: full.sub, groups: full.groups, csrf: full.csrf })
+    const full: BrowserSession = { ...session, csrf: randomBytes(24).toString('base64url'), expiresAt: new Date((issuedAt + SESSION_TTL_SECONDS) * 1000) };
+    const value = await new SignJWT({ name: full.name, role: full.role, via: full.via, tok: full.tokenHash, iss_: full.iss, sub_: full.sub, csrf: full.csrf })
       .setProtectedHeader({ alg: 'HS256', typ: 'writ-session' })
       .setIssuedAt(issuedAt)
       .setExpirationTime(issuedAt + SESSION_TTL_SECONDS)
@@ -93,7 +92,6 @@ export class BrowserSessions {
         ...(typeof payload.tok === 'string' && { tokenHash: payload.tok }),
         ...(typeof payload.iss_ === 'string' && { iss: payload.iss_ }),
         ...(typeof payload.sub_ === 'string' && { sub: payload.sub_ }),
-        groups: Array.isArray(payload.groups) ? payload.groups.filter((g): g is string => typeof g === 'string') : [],
         csrf: payload.csrf,
         expiresAt: new Date((payload.exp ?? 0) * 1000),
       };

@@ -190,6 +190,24 @@ describe('OIDC sign-in (authorization code with PKCE)', () => {
     }
   });
 
+  it('keeps the cookie under the browsers’ 4 KB for a person in hundreds of groups', async () => {
+    const groups = [...Array.from({ length: 300 }, (_, i) => `org-engineering-platform-team-${i}`), 'writ-admins'];
+    const busy = await startOidcProvider({ accounts: [{ accountId: 'gina', email: 'gina@example.com', emailVerified: true, name: 'Gina', groups }] });
+    const other = await startTestServer({ oidc: { issuer: busy.issuer, audience: busy.dashboardClient.clientId, clientSecret: busy.dashboardClient.clientSecret, adminGroups: ['writ-admins'], auditorGroups: [] } });
+    try {
+      const start = await fetch(`${other.url}/auth/login`, { redirect: 'manual' });
+      const back = (await busy.login(start.headers.get('location')!, 'gina')).replace('http://127.0.0.1/', `${other.url}/`);
+      const callback = await fetch(back, { redirect: 'manual', headers: { cookie: cookieHeader(setCookies(start).jar) } });
+      const line = setCookies(callback).raw.find((cookie) => cookie.startsWith('writ_session='))!;
+      assert.ok(line.length < 4096, `${line.length} bytes`);
+      const me = await (await fetch(`${other.url}/v1/me`, { headers: { cookie: line.split(';')[0] } })).json();
+      assert.deepEqual([me.name, me.role], ['gina@example.com', 'admin']);
+    } finally {
+      await other.close();
+      await busy.close();
+    }
+  });
+
   it('signs out: the CSRF header is needed, then the cookie is cleared', async () => {
     const alice = await signIn('alice');
     assert.equal((await fetch(`${server.url}/auth/logout`, { method: 'POST', headers: { cookie: alice.cookie } })).status, 403);

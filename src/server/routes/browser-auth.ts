@@ -126,7 +126,7 @@ export function browserAuthRoutes(context: ServerContext, sessions: BrowserSessi
         // The same checks as a bearer ID token: signature, issuer, audience, expiry, and the groups claim.
         const identity = await verifyIdentity(oidc, idToken ?? '', 'sign-in');
         const caller = identityCaller(oidc, identity);
-        return await startSession(request, reply, { name: caller.name, role: caller.role as 'admin' | 'auditor', via: 'oidc', iss: identity.iss, sub: identity.sub, groups: identity.groups }, pending.returnTo);
+        return await startSession(request, reply, { name: caller.name, role: caller.role as 'admin' | 'auditor', via: 'oidc', iss: identity.iss, sub: identity.sub }, pending.returnTo);
       } catch (error) {
         return failurePage(reply, error instanceof HttpError ? error.status : 403, (error as Error).message);
       }
@@ -139,7 +139,7 @@ export function browserAuthRoutes(context: ServerContext, sessions: BrowserSessi
       if (!tokenHash) return failurePage(reply, 401, 'This sign-in link is unknown, already used or expired. Restart `writ server` for a new one.');
       const token = await store.findAdminToken(tokenHash);
       if (!token || token.revokedAt || token.role === 'enroller') return failurePage(reply, 401, 'The token this link was for is revoked or cannot sign in.');
-      return startSession(request, reply, { name: `token:${token.name}`, role: token.role, via: 'token', tokenHash, groups: [] }, '/');
+      return startSession(request, reply, { name: `token:${token.name}`, role: token.role, via: 'token', tokenHash }, '/');
     });
 
     app.post('/auth/logout', hidden, async (request, reply) => {
