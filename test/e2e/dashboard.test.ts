@@ -205,9 +205,11 @@ describe('the dashboard in Chromium, with a real server, OIDC provider, daemon a
       const me = await (await auditor.request.get(`${server.url}/v1/me`)).json();
       assert.equal(me.role, 'auditor');
       await open(auditor, 'policy', 'Policy');
-      const publish = auditor.getByRole('button', { name: /^Publish/ });
+      await auditor.getByRole('button', { name: 'Replay against recorded decisions' }).waitFor();
+      const publish = auditor.getByRole('button', { name: 'Publish to every device' });
       assert.ok((await publish.count()) === 0 || (await publish.first().isDisabled()), 'no usable Publish button for an auditor');
       await open(admin, 'policy', 'Policy');
+      await admin.getByRole('button', { name: 'Publish to every device' }).waitFor();
       await saveScreenshot(admin, 'policy');
       const headers = { 'x-writ-csrf': me.csrf as string };
       const sessions = await (await auditor.request.get(`${server.url}/v1/sessions`)).json();
