@@ -228,7 +228,7 @@ describe('fleet inventory from a real daemon', () => {
     try {
       // Restarted with a user home whose Claude Code settings have no Writ hooks: the guard is off there.
       await enrolled.daemon.close();
-      await enrolled.restart({ guard: { intervalMs: 60 * 60 * 1000, userHome, managedDir: join(root, 'managed'), discovery: false } });
+      await enrolled.restart({ guard: { intervalMs: 60 * 60 * 1000, firstInventoryDelayMs: 0, userHome, managedDir: join(root, 'managed'), discovery: false } });
       await waitFor(async () => (await find('guard=off')) !== undefined, 'the daemon’s inventory with the guard off');
       const reported = (await find('guard=off'))!;
       assert.deepEqual(reported.guard.agents, [{ agent: 'claude-code', hooks_installed: false }]);
