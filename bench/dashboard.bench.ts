@@ -12,7 +12,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { canonicalJson } from '../src/core/canonical-json.js';
 import { sha256Hex } from '../src/core/digest.js';
 import { EVENT_PAYLOAD_TYPE, type EventBody } from '../src/core/event.js';
@@ -23,6 +22,7 @@ import { agent, guard, inventory, mcp, posture } from '../test/store/inventory-s
 import { launchChromium, newDashboardPage, signIn, startDashboardServer } from '../test/support/browser.js';
 import { startOidcProvider } from '../test/support/oidc-provider.js';
 import { quantile } from './stats.js';
+import { withPostgresDatabase, withSqliteDatabase } from './databases.js';
 
 const devices = Number(process.argv[2] ?? 10_000);
 const eventsPerDevice = Number(process.argv[3] ?? 100);
@@ -162,22 +162,8 @@ async function run(label: string, db: string): Promise<void> {
 
 for (const kind of stores) {
   if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'writ-bench-dashboard-db-'));
-    try {
-      await run('sqlite', `sqlite:${join(dir, 'writ.db')}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await withSqliteDatabase('writ-bench-dashboard-db-', (url) => run('sqlite', url));
   } else {
-    const database = `writ_bench_${process.pid}`;
-    const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    try {
-      await run('postgres', `postgres://postgres@127.0.0.1:5432/${database}`);
-    } finally {
-      await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-      await admin.end();
-    }
+    await withPostgresDatabase((url) => run('postgres', url));
   }
 }

@@ -6,8 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { SimulatedDevice, startServerProcess } from '../test/support/server.js';
+import { withPostgresDatabase, withSqliteDatabase } from './databases.js';
 
 const devices = Number(process.argv[2] ?? 100);
 const perDevice = Number(process.argv[3] ?? 600);
@@ -44,14 +44,5 @@ async function run(label: string, db: string): Promise<void> {
   }
 }
 
-const database = `writ_bench_${process.pid}`;
-const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
-await run('sqlite', `sqlite:${join(mkdtempSync(join(tmpdir(), 'writ-bench-db-')), 'writ.db')}`);
-await admin.connect();
-await admin.query(`CREATE DATABASE ${database}`);
-try {
-  await run('postgres', `postgres://postgres@127.0.0.1:5432/${database}`);
-} finally {
-  await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-  await admin.end();
-}
+await withSqliteDatabase('writ-bench-db-', (url) => run('sqlite', url));
+await withPostgresDatabase((url) => run('postgres', url));

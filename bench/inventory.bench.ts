@@ -3,15 +3,12 @@
 // on SQLite (a file) and PostgreSQL. The figures are the store's; HTTP adds its own small cost.
 //
 //   node --import tsx bench/inventory.bench.ts [devices=10000] [rounds=30]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { openStore } from '../src/store/open.js';
 import type { InventoryFilter, Store } from '../src/store/store.js';
 import { agent, guard, InventoryChain, inventory, mcp, posture } from '../test/store/inventory-suite.js';
 import { deviceRecord } from '../test/store/store-suite.js';
 import { quantile } from './stats.js';
+import { withPostgresDatabase, withSqliteDatabase } from './databases.js';
 
 const devices = Number(process.argv[2] ?? 10_000);
 const rounds = Number(process.argv[3] ?? 30);
@@ -77,19 +74,5 @@ async function run(label: string, spec: string): Promise<void> {
   }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'writ-bench-inventory-'));
-try {
-  await run('sqlite', `sqlite:${join(dir, 'writ.db')}`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-const database = `writ_bench_${process.pid}`;
-const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${database}`);
-try {
-  await run('postgres', `postgres://postgres@127.0.0.1:5432/${database}`);
-} finally {
-  await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-  await admin.end();
-}
+await withSqliteDatabase('writ-bench-inventory-', (url) => run('sqlite', url));
+await withPostgresDatabase((url) => run('postgres', url));
