@@ -4,7 +4,7 @@
 import type { Finding } from '../core/inventory.js';
 import type { AgentRow, GuardHookRow, McpServerRow, PostureRow, SelfTestRow, SqlParam } from './inventory-ingest.js';
 import { versionKey } from './inventory-ingest.js';
-import type { Row } from './rows.js';
+import { compact, type Row } from './rows.js';
 import { clampLimit } from './sql-filters.js';
 import { StoreError, type Page } from './store.js';
 
@@ -297,8 +297,3 @@ function toPostureRow(row: Row): PostureRow {
   });
 }
 
-// Optional fields are absent, not undefined, so records compare equal whichever adapter read them.
-function compact<T extends object>(record: T): T {
-  for (const key of Object.keys(record) as (keyof T)[]) if (record[key] === undefined) delete record[key];
-  return record;
-}

@@ -21,7 +21,7 @@ type Nullable = string | number | null;
 export type Row = Record<string, unknown>;
 
 // Optional fields are absent, not undefined, so records compare equal whichever adapter read them.
-function compact<T extends object>(record: T): T {
+export function compact<T extends object>(record: T): T {
   for (const key of Object.keys(record) as (keyof T)[]) {
     if (record[key] === undefined || record[key] === null) delete record[key];
   }
