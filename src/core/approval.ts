@@ -3,7 +3,8 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalBytes } from './canonical-json.js';
 import { sha256Hex } from './digest.js';
-import { keyIdFor, signEnvelope, verifyEnvelope, type Envelope, type Signer } from './dsse.js';
+import { signEnvelope, type Envelope, type Signer } from './dsse.js';
+import { openOrgSigned } from './org-signed.js';
 
 export const APPROVAL_DECISION_PAYLOAD_TYPE = 'application/vnd.writ.approval-decision.v1+json';
 /** `apr_` and 22 base64url characters (128 random bits): unguessable, since approve/deny links carry it. */
@@ -57,10 +58,7 @@ export function signApprovalDecision(decision: ApprovalDecision, signer: Signer)
 
 /** Checks the org's signature and the payload's shape; throws saying what is wrong. */
 export function openApprovalDecision(envelope: Envelope, orgKey: KeyObject): ApprovalDecision {
-  if (envelope.payloadType !== APPROVAL_DECISION_PAYLOAD_TYPE) throw new Error(`approval decision has payload type ${envelope.payloadType}`);
-  const verdict = verifyEnvelope(envelope, new Map([[keyIdFor(orgKey), orgKey]]));
-  if (!verdict.ok) throw new Error(`approval decision is not signed by the org key: ${verdict.problem}`);
-  const value = JSON.parse(Buffer.from(verdict.payload).toString('utf8')) as ApprovalDecision;
+  const value = openOrgSigned(envelope, orgKey, APPROVAL_DECISION_PAYLOAD_TYPE, 'approval decision').value as ApprovalDecision;
   if (
     value?.v !== 1 ||
     typeof value.id !== 'string' ||

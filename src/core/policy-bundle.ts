@@ -3,7 +3,8 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalBytes } from './canonical-json.js';
 import { sha256Hex } from './digest.js';
-import { keyIdFor, signEnvelope, verifyEnvelope, type Envelope, type Signer } from './dsse.js';
+import { signEnvelope, type Envelope, type Signer } from './dsse.js';
+import { openOrgSigned } from './org-signed.js';
 
 /** One policy file: its name (shown in errors and rule locations, e.g. `secrets.cedar`) and its Cedar text. */
 export interface PolicyFile {
@@ -45,7 +46,7 @@ export function signControlState(state: ControlState, signer: Signer): Envelope 
 
 /** Checks the org's signature and the payload's shape; throws saying what is wrong. */
 export function openPolicyBundle(envelope: Envelope, orgKey: KeyObject): { hash: string; bundle: PolicyBundle } {
-  const payload = openSigned(envelope, orgKey, POLICY_BUNDLE_PAYLOAD_TYPE, 'policy bundle');
+  const payload = openOrgSigned(envelope, orgKey, POLICY_BUNDLE_PAYLOAD_TYPE, 'policy bundle');
   const bundle = payload.value as PolicyBundle;
   if (
     bundle?.v !== 1 ||
@@ -60,19 +61,10 @@ export function openPolicyBundle(envelope: Envelope, orgKey: KeyObject): { hash:
 }
 
 export function openControlState(envelope: Envelope, orgKey: KeyObject): ControlState {
-  const state = openSigned(envelope, orgKey, CONTROL_STATE_PAYLOAD_TYPE, 'control state').value as ControlState;
+  const state = openOrgSigned(envelope, orgKey, CONTROL_STATE_PAYLOAD_TYPE, 'control state').value as ControlState;
   if (state?.v !== 1 || !Number.isSafeInteger(state.version) || !Array.isArray(state.kills) || !state.kills.every((kill) => typeof kill === 'string')) {
     throw new Error('control state payload is not well formed');
   }
   return state;
 }
 
-function openSigned(envelope: Envelope, orgKey: KeyObject, payloadType: string, what: string): { bytes: Buffer; value: unknown } {
-  if (envelope.payloadType !== payloadType) throw new Error(`${what} has payload type ${envelope.payloadType}`);
-  const verdict = verifyEnvelope(envelope, new Map([[keyIdFor(orgKey), orgKey]]));
-  if (!verdict.ok) throw new Error(`${what} is not signed by the org key: ${verdict.problem}`);
-  const bytes = Buffer.from(verdict.payload);
-  const value: unknown = JSON.parse(bytes.toString('utf8'));
-  if (!bytes.equals(canonicalBytes(value))) throw new Error(`${what} payload is not canonical JSON`);
-  return { bytes, value };
-}

@@ -2,7 +2,8 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalBytes } from '../core/canonical-json.js';
 import { sha256Hex } from '../core/digest.js';
-import { keyIdFor, signEnvelope, verifyEnvelope, type Envelope, type Signer } from '../core/dsse.js';
+import { signEnvelope, type Envelope, type Signer } from '../core/dsse.js';
+import { openOrgSigned } from '../core/org-signed.js';
 import type { RunRecord } from './record.js';
 
 export const RUN_REVIEW_PAYLOAD_TYPE = 'application/vnd.writ.run-review.v1+json';
@@ -40,10 +41,7 @@ export function signRunReview(review: SignedRunReview, signer: Signer): Envelope
 
 /** Checks the org's signature and the payload's shape; throws saying what is wrong. */
 export function openRunReview(envelope: Envelope, orgKey: KeyObject): SignedRunReview {
-  if (envelope.payloadType !== RUN_REVIEW_PAYLOAD_TYPE) throw new Error(`run review has payload type ${envelope.payloadType}`);
-  const verdict = verifyEnvelope(envelope, new Map([[keyIdFor(orgKey), orgKey]]));
-  if (!verdict.ok) throw new Error(`run review is not signed by the org key: ${verdict.problem}`);
-  const value = JSON.parse(Buffer.from(verdict.payload).toString('utf8')) as SignedRunReview;
+  const value = openOrgSigned(envelope, orgKey, RUN_REVIEW_PAYLOAD_TYPE, 'run review').value as SignedRunReview;
   if (value?.v !== 1 || value.kind !== 'run.reviewed' || typeof value.session_id !== 'string' || typeof value.reviewer?.subject !== 'string' || reviewInputProblem(value.decision, value.comment)) {
     throw new Error('run review payload is not well formed');
   }
