@@ -87,16 +87,21 @@ export interface PostureCheck {
   checked_at: string;
 }
 
-/** `$WRIT_HOME/posture.json`: the flat fields policy reads (src/daemon/posture.ts) plus the checks behind them. */
-export interface PostureReport {
-  collected_at: string;
+/** The posture attributes policy reads as `context.device`; absent means unknown. */
+export interface PostureFields {
   os?: string;
   os_version?: string;
   disk_encrypted?: boolean;
   firewall?: boolean;
   endpoint_protection?: boolean;
   screen_lock?: boolean;
+  /** Days since the operating system's packages were last updated. */
   patch_age_days?: number;
+}
+
+/** `$WRIT_HOME/posture.json`: the flat fields policy reads (src/daemon/posture.ts) plus the checks behind them. */
+export interface PostureReport extends PostureFields {
+  collected_at: string;
   checks: PostureCheck[];
 }
 

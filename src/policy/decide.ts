@@ -1,4 +1,5 @@
 // A tool call → its actions → one Cedar request each → one decision: deny beats ask beats allow.
+import type { PostureFields } from '../core/inventory.js';
 import type { Action, CallEnvironment } from './actions.js';
 import type { AuthorizationRequest, AuthorizationResult, EntityJson, PreparedPolicy, Rule } from './engine.js';
 import { MalformedCall, normaliseToolCall, type ToolCall } from './normalise.js';
@@ -29,15 +30,7 @@ export interface Touched {
 export const UNTOUCHED: Touched = { secrets: false, untrusted: false, private_data: false, production: false };
 
 /** The device's posture as last collected; absent fields are unknown, and rules must test them with `has`. */
-export interface Posture {
-  os?: string;
-  os_version?: string;
-  disk_encrypted?: boolean;
-  firewall?: boolean;
-  endpoint_protection?: boolean;
-  screen_lock?: boolean;
-  /** Days since the operating system's packages were last updated. */
-  patch_age_days?: number;
+export interface Posture extends PostureFields {
   age_seconds?: number;
 }
 
